@@ -1,0 +1,66 @@
+import { addToOutbox, claimInbox, type OutgoingMessage } from '@app/messaging';
+import type { Invoice } from '../domain/invoice';
+import type { Invoice as InvoiceRow } from '../generated/prisma/client';
+import type { Database } from './prisma';
+
+export interface InboxRef {
+  consumer: string;
+  messageId: string;
+  type: string;
+}
+
+export type IssueResult =
+  | { outcome: 'processed'; invoice: Invoice }
+  | { outcome: 'duplicate'; invoice?: Invoice };
+
+export class InvoiceRepository {
+  constructor(private readonly db: Database) {}
+
+  async findById(id: string): Promise<Invoice | undefined> {
+    const row = await this.db.invoice.findUnique({ where: { id } });
+    return row ? toInvoice(row) : undefined;
+  }
+
+  async list(filter: { orderId?: string; limit: number }): Promise<Invoice[]> {
+    const rows = await this.db.invoice.findMany({
+      where: filter.orderId ? { orderId: filter.orderId } : undefined,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: filter.limit,
+    });
+    return rows.map(toInvoice);
+  }
+
+  /**
+   * Stores the invoice and the messages announcing it in one transaction, once per
+   * message (inbox) and once per order (unique order id): a second request for the same
+   * order, by any route, finds the first invoice and creates nothing.
+   */
+  async issueOnce(
+    inbox: InboxRef,
+    invoice: Invoice,
+    messagesFor: (invoice: Invoice) => OutgoingMessage[],
+  ): Promise<IssueResult> {
+    return this.db.$transaction(async (tx) => {
+      if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) {
+        return { outcome: 'duplicate' } as const;
+      }
+      const existing = await tx.invoice.findUnique({ where: { orderId: invoice.orderId } });
+      if (existing) return { outcome: 'duplicate', invoice: toInvoice(existing) } as const;
+      await tx.invoice.create({ data: invoice });
+      for (const message of messagesFor(invoice)) await addToOutbox(tx, message);
+      return { outcome: 'processed', invoice } as const;
+    });
+  }
+}
+
+function toInvoice(row: InvoiceRow): Invoice {
+  return {
+    id: row.id,
+    orderId: row.orderId,
+    customerId: row.customerId,
+    totalCents: row.totalCents,
+    currency: row.currency,
+    status: row.status as Invoice['status'],
+    createdAt: row.createdAt,
+  };
+}

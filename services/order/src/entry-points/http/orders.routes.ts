@@ -1,0 +1,87 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { CurrencySchema, LineItemSchema, ShippingAddressSchema } from '@app/contracts';
+import { AppError, parseInput } from '@app/http';
+import { InvalidCursorError, type OrderRepository } from '../../data-access/order.repository';
+import type { Order } from '../../domain/order';
+import { placeOrder, type PlaceOrderDeps } from '../../domain/place-order.use-case';
+
+const PlaceOrderBody = z.strictObject({
+  customerId: z.string().trim().min(1).max(100),
+  items: z.array(LineItemSchema).min(1).max(100),
+  shippingAddress: ShippingAddressSchema,
+  currency: CurrencySchema.default('EUR'),
+});
+
+const IdempotencyKey = z.string().min(1).max(200).optional();
+const OrderId = z.uuid();
+const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+
+export function ordersRouter(deps: PlaceOrderDeps & { orders: OrderRepository }): Router {
+  const router = Router();
+
+  router.post('/orders', async (req, res) => {
+    const body = parseInput(PlaceOrderBody, req.body ?? undefined);
+    const key = parseInput(IdempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
+    const result = await placeOrder(deps, body, key);
+    switch (result.kind) {
+      case 'key-reused':
+        throw new AppError(
+          'ORDER.IDEMPOTENCY_KEY_REUSED',
+          422,
+          'This Idempotency-Key was used with a different request body.',
+        );
+      case 'total-too-large':
+        throw AppError.validation(
+          [{ field: 'items', message: `order total ${result.totalCents} exceeds 2147483647 cents` }],
+          'The order total is too large.',
+        );
+      case 'placed':
+      case 'replayed':
+        res.status(202).location(`/orders/${result.order.id}`).json(present(result.order));
+    }
+  });
+
+  router.get('/orders/:id', async (req, res) => {
+    const id = OrderId.safeParse(req.params.id);
+    const order = id.success ? await deps.orders.findById(id.data) : undefined;
+    if (!order) throw AppError.notFound('ORDER.NOT_FOUND', `Order ${req.params.id} does not exist.`);
+    res.json(present(order));
+  });
+
+  router.get('/orders', async (req, res) => {
+    const query = parseInput(ListQuery, req.query, 'query');
+    try {
+      const page = await deps.orders.list(query.limit, query.cursor);
+      res.json({ items: page.orders.map(present), nextCursor: page.nextCursor ?? null });
+    } catch (err) {
+      if (err instanceof InvalidCursorError) {
+        throw AppError.validation([{ field: 'query.cursor', message: err.message }]);
+      }
+      throw err;
+    }
+  });
+
+  return router;
+}
+
+function present(order: Order): Record<string, unknown> {
+  return {
+    id: order.id,
+    status: order.status,
+    style: order.style,
+    customerId: order.customerId,
+    items: order.items,
+    totalCents: order.totalCents,
+    currency: order.currency,
+    shippingAddress: order.shippingAddress,
+    invoiceId: order.invoiceId ?? null,
+    shipmentId: order.shipmentId ?? null,
+    ...(order.failureReason ? { failureReason: order.failureReason } : {}),
+    createdAt: order.createdAt.toISOString(),
+    updatedAt: order.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,8 @@
+import type { MessageHandler } from '@app/messaging';
+import type { OrderRepository } from '../../data-access/order.repository';
+import { recordShipment } from '../../domain/record-outcome.use-case';
+
+export const shipmentPreparedHandler =
+  (orders: OrderRepository, queue: string): MessageHandler<'ShipmentPrepared'> =>
+  ({ envelope, payload }) =>
+    recordShipment(orders, { consumer: queue, messageId: envelope.messageId, type: envelope.type }, payload);

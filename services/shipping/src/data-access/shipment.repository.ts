@@ -1,0 +1,71 @@
+import type { LineItem, ShippingAddress } from '@app/contracts';
+import { addToOutbox, claimInbox, type OutgoingMessage } from '@app/messaging';
+import type { Shipment } from '../domain/shipment';
+import type { Prisma, Shipment as ShipmentRow } from '../generated/prisma/client';
+import type { Database } from './prisma';
+
+export interface InboxRef {
+  consumer: string;
+  messageId: string;
+  type: string;
+}
+
+export type PrepareResult =
+  | { outcome: 'processed'; shipment: Shipment }
+  | { outcome: 'duplicate'; shipment?: Shipment };
+
+export class ShipmentRepository {
+  constructor(private readonly db: Database) {}
+
+  async findById(id: string): Promise<Shipment | undefined> {
+    const row = await this.db.shipment.findUnique({ where: { id } });
+    return row ? toShipment(row) : undefined;
+  }
+
+  async list(filter: { orderId?: string; limit: number }): Promise<Shipment[]> {
+    const rows = await this.db.shipment.findMany({
+      where: filter.orderId ? { orderId: filter.orderId } : undefined,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: filter.limit,
+    });
+    return rows.map(toShipment);
+  }
+
+  /**
+   * Stores the shipment and the messages announcing it in one transaction, once per
+   * message (inbox) and once per order (unique order id).
+   */
+  async prepareOnce(
+    inbox: InboxRef,
+    shipment: Shipment,
+    messagesFor: (shipment: Shipment) => OutgoingMessage[],
+  ): Promise<PrepareResult> {
+    return this.db.$transaction(async (tx) => {
+      if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) {
+        return { outcome: 'duplicate' } as const;
+      }
+      const existing = await tx.shipment.findUnique({ where: { orderId: shipment.orderId } });
+      if (existing) return { outcome: 'duplicate', shipment: toShipment(existing) } as const;
+      await tx.shipment.create({
+        data: {
+          ...shipment,
+          items: shipment.items as unknown as Prisma.InputJsonValue,
+          shippingAddress: shipment.shippingAddress as unknown as Prisma.InputJsonValue,
+        },
+      });
+      for (const message of messagesFor(shipment)) await addToOutbox(tx, message);
+      return { outcome: 'processed', shipment } as const;
+    });
+  }
+}
+
+function toShipment(row: ShipmentRow): Shipment {
+  return {
+    id: row.id,
+    orderId: row.orderId,
+    items: row.items as unknown as LineItem[],
+    shippingAddress: row.shippingAddress as unknown as ShippingAddress,
+    status: row.status as Shipment['status'],
+    createdAt: row.createdAt,
+  };
+}

@@ -1,0 +1,13 @@
+import { on, type Subscription } from '@app/messaging';
+import type { StatisticsRepository } from '../../data-access/statistics.repository';
+import { newOrderHandler } from './new-order.handler';
+
+/**
+ * Everything the Statistics service consumes, and where. Order does not know this list
+ * exists: subscribing to its `NewOrder` event needed no change there.
+ */
+export function subscriptions(statistics: StatisticsRepository): Subscription[] {
+  return [
+    { queue: 'statistics.new-order', handlers: [on('NewOrder', newOrderHandler(statistics, 'statistics.new-order'))] },
+  ];
+}

@@ -1,0 +1,104 @@
+import type { z } from 'zod';
+import {
+  CreateInvoiceSchema,
+  InvoiceCreatedSchema,
+  InvoiceIssuedSchema,
+  NewOrderSchema,
+  ShipmentCreatedSchema,
+  ShipmentPreparedSchema,
+  ShipOrderSchema,
+} from './messages';
+
+/** The services of the system; also each one's AMQP `appId` and broker user name. */
+export const ServiceNames = ['order', 'invoicing', 'shipping', 'statistics'] as const;
+export type ServiceName = (typeof ServiceNames)[number];
+
+/** Exchanges of DESIGN.md section 4, each owned (declared, and alone written to) by one service. */
+export const Exchanges = {
+  orderEvents: { name: 'order.events', type: 'topic', owner: 'order' },
+  invoicingEvents: { name: 'invoicing.events', type: 'topic', owner: 'invoicing' },
+  shippingEvents: { name: 'shipping.events', type: 'topic', owner: 'shipping' },
+  invoicingCommands: { name: 'invoicing.commands', type: 'direct', owner: 'invoicing' },
+  shippingCommands: { name: 'shipping.commands', type: 'direct', owner: 'shipping' },
+  orderReplies: { name: 'order.replies', type: 'direct', owner: 'order' },
+} as const satisfies Record<
+  string,
+  { name: string; type: 'topic' | 'direct'; owner: ServiceName }
+>;
+export type ExchangeName = (typeof Exchanges)[keyof typeof Exchanges]['name'];
+
+/** How a message type travels: its schema, where it is published and who may send it. */
+export interface MessageDefinition<S extends z.ZodType = z.ZodType> {
+  readonly type: string;
+  readonly kind: 'event' | 'command' | 'reply';
+  readonly schema: S;
+  readonly exchange: ExchangeName;
+  readonly routingKey: string;
+  /** The services allowed to send it; consumers park messages from anyone else. */
+  readonly senders: readonly ServiceName[];
+}
+
+export const Messages = {
+  NewOrder: {
+    type: 'NewOrder',
+    kind: 'event',
+    schema: NewOrderSchema,
+    exchange: 'order.events',
+    routingKey: 'order.new',
+    senders: ['order'],
+  },
+  InvoiceIssued: {
+    type: 'InvoiceIssued',
+    kind: 'event',
+    schema: InvoiceIssuedSchema,
+    exchange: 'invoicing.events',
+    routingKey: 'invoice.issued',
+    senders: ['invoicing'],
+  },
+  ShipmentPrepared: {
+    type: 'ShipmentPrepared',
+    kind: 'event',
+    schema: ShipmentPreparedSchema,
+    exchange: 'shipping.events',
+    routingKey: 'shipment.prepared',
+    senders: ['shipping'],
+  },
+  CreateInvoice: {
+    type: 'CreateInvoice',
+    kind: 'command',
+    schema: CreateInvoiceSchema,
+    exchange: 'invoicing.commands',
+    routingKey: 'CreateInvoice',
+    senders: ['order'],
+  },
+  ShipOrder: {
+    type: 'ShipOrder',
+    kind: 'command',
+    schema: ShipOrderSchema,
+    exchange: 'shipping.commands',
+    routingKey: 'ShipOrder',
+    senders: ['order'],
+  },
+  InvoiceCreated: {
+    type: 'InvoiceCreated',
+    kind: 'reply',
+    schema: InvoiceCreatedSchema,
+    exchange: 'order.replies',
+    routingKey: 'InvoiceCreated',
+    senders: ['invoicing'],
+  },
+  ShipmentCreated: {
+    type: 'ShipmentCreated',
+    kind: 'reply',
+    schema: ShipmentCreatedSchema,
+    exchange: 'order.replies',
+    routingKey: 'ShipmentCreated',
+    senders: ['shipping'],
+  },
+} as const satisfies Record<string, MessageDefinition>;
+
+export type MessageType = keyof typeof Messages;
+export type PayloadOf<T extends MessageType> = z.infer<(typeof Messages)[T]['schema']>;
+
+export const isMessageType = (type: unknown): type is MessageType =>
+  typeof type === 'string' && Object.hasOwn(Messages, type);

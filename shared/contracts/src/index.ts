@@ -1,0 +1,4 @@
+export * from './primitives';
+export * from './messages';
+export * from './catalog';
+export * from './envelope';

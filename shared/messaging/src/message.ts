@@ -1,0 +1,105 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Options } from 'amqplib';
+import {
+  Headers,
+  JSON_CONTENT_TYPE,
+  Messages,
+  type MessageType,
+  type PayloadOf,
+  type ServiceName,
+} from '@app/contracts';
+
+/** A message ready to be stored in the outbox or published: body and AMQP properties. */
+export interface OutgoingMessage {
+  messageId: string;
+  type: MessageType;
+  exchange: string;
+  routingKey: string;
+  payload: unknown;
+  properties: OutgoingProperties;
+}
+
+export interface OutgoingProperties {
+  messageId: string;
+  type: string;
+  correlationId: string;
+  appId: ServiceName;
+  timestamp: number;
+  replyTo?: string;
+  causationId?: string;
+  traceparent: string;
+}
+
+export interface Causation {
+  /** The order id the message belongs to. */
+  correlationId: string;
+  /** The message that caused this one, if any. */
+  causationId?: string;
+  /** The W3C trace context to continue; a new trace starts without one. */
+  traceparent?: string;
+  replyTo?: string;
+}
+
+/**
+ * Builds a message of the contract, validating the payload with the same schema the
+ * receivers use, so a sender cannot emit what its receivers would park.
+ */
+export function buildMessage<T extends MessageType>(
+  type: T,
+  payload: PayloadOf<T>,
+  appId: ServiceName,
+  causation: Causation,
+): OutgoingMessage {
+  const definition = Messages[type];
+  const parsed = definition.schema.parse(payload);
+  const messageId = randomUUID();
+  return {
+    messageId,
+    type,
+    exchange: definition.exchange,
+    routingKey: definition.routingKey,
+    payload: parsed,
+    properties: {
+      messageId,
+      type,
+      correlationId: causation.correlationId,
+      appId,
+      timestamp: Date.now(),
+      traceparent: childTraceparent(causation.traceparent),
+      ...(causation.causationId ? { causationId: causation.causationId } : {}),
+      ...(causation.replyTo ? { replyTo: causation.replyTo } : {}),
+    },
+  };
+}
+
+/** AMQP publish options for a message: persistent JSON with the contract's properties. */
+export function toPublishOptions(properties: OutgoingProperties, userId?: string): Options.Publish {
+  return {
+    persistent: true,
+    contentType: JSON_CONTENT_TYPE,
+    contentEncoding: 'utf-8',
+    messageId: properties.messageId,
+    type: properties.type,
+    correlationId: properties.correlationId,
+    appId: properties.appId,
+    // AMQP timestamps are whole seconds; the millisecond one travels in a header too.
+    timestamp: Math.floor(properties.timestamp / 1000),
+    ...(properties.replyTo ? { replyTo: properties.replyTo } : {}),
+    ...(userId ? { userId } : {}),
+    headers: {
+      [Headers.traceparent]: properties.traceparent,
+      'x-timestamp-ms': properties.timestamp,
+      ...(properties.causationId ? { [Headers.causationId]: properties.causationId } : {}),
+    },
+  };
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** Continues the trace of `parent` with a new span id, or starts a new trace. */
+export function childTraceparent(parent?: string): string {
+  const match = parent ? TRACEPARENT.exec(parent) : null;
+  const traceId = match?.[1] ?? randomBytes(16).toString('hex');
+  const flags = match?.[3] ?? '01';
+  return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+}

@@ -1,0 +1,183 @@
+import type { Logger } from '@app/runtime';
+import { delay } from '@app/runtime';
+import { Messages } from '@app/contracts';
+import type { OutgoingMessage, OutgoingProperties } from './message';
+import type { Publisher } from './publisher';
+import type { SqlClient } from './sql';
+
+/** Writes a message to the outbox; call it inside the transaction that changes the state. */
+export async function addToOutbox(tx: SqlClient, message: OutgoingMessage): Promise<void> {
+  await tx.$executeRawUnsafe(
+    `INSERT INTO outbox_messages (message_id, type, exchange, routing_key, payload, properties)
+     VALUES ($1::uuid, $2, $3, $4, $5::jsonb, $6::jsonb)`,
+    message.messageId,
+    message.type,
+    message.exchange,
+    message.routingKey,
+    JSON.stringify(message.payload),
+    JSON.stringify(message.properties),
+  );
+}
+
+interface OutboxRow {
+  id: bigint;
+  message_id: string;
+  type: string;
+  exchange: string;
+  routing_key: string;
+  payload: unknown;
+  properties: OutgoingProperties;
+}
+
+export interface OutboxRelayOptions {
+  db: SqlClient;
+  publisher: Publisher;
+  logger: Logger;
+  isConnected: () => boolean;
+  batchSize?: number;
+  /** Fallback poll: `wake()` after each commit is the fast path. */
+  pollIntervalMs?: number;
+  /** A claimed row not marked sent by then (its relay died) is claimed again. */
+  leaseMs?: number;
+  /** Called when the broker returned an unroutable `mandatory` message. */
+  onReturned?: (message: OutgoingMessage) => Promise<void>;
+}
+
+/**
+ * Publishes outbox rows with publisher confirms and marks them sent only after the
+ * confirm: a crash between commit and publish loses nothing, it publishes again (the
+ * receiver's inbox absorbs the duplicate). It publishes only while connected, so the
+ * outbox table, not an in-memory buffer, holds what waits during a broker outage.
+ * No database transaction is held while talking to the broker: rows are leased first.
+ */
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly leaseMs: number;
+  private wakeUp = new AbortController();
+  private pendingWake = false;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.batchSize = options.batchSize ?? 100;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.leaseMs = options.leaseMs ?? 30_000;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Asks the relay to look at the outbox now (after a commit that wrote to it). */
+  wake(): void {
+    this.pendingWake = true;
+    this.wakeUp.abort();
+  }
+
+  /** Finishes the batch in flight, then stops. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeUp.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { logger } = this.options;
+    let failures = 0;
+    while (!this.stopped) {
+      this.pendingWake = false;
+      let published = 0;
+      try {
+        if (this.options.isConnected()) published = await this.publishBatch();
+        failures = 0;
+      } catch (err) {
+        failures += 1;
+        logger.warn({ err }, 'outbox relay batch failed; will retry');
+      }
+      if (this.stopped) break;
+      // A full batch means more may be waiting; otherwise sleep until woken or the poll.
+      if (published === this.batchSize || this.pendingWake) continue;
+      this.wakeUp = new AbortController();
+      const wait = failures > 0 ? Math.min(10_000, 250 * 2 ** failures) : this.pollIntervalMs;
+      await delay(wait, this.wakeUp.signal);
+    }
+  }
+
+  /** Publishes one batch; returns how many rows it handled. */
+  async publishBatch(): Promise<number> {
+    const { db, publisher, logger, onReturned } = this.options;
+    const rows = await db.$queryRawUnsafe<OutboxRow[]>(
+      `UPDATE outbox_messages SET locked_until = now() + ($2::int * interval '1 millisecond'),
+              attempts = attempts + 1
+        WHERE id IN (SELECT id FROM outbox_messages
+                      WHERE sent_at IS NULL AND (locked_until IS NULL OR locked_until < now())
+                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING id, message_id, type, exchange, routing_key, payload, properties`,
+      this.batchSize,
+      this.leaseMs,
+    );
+    if (rows.length === 0) return 0;
+    rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const sent: bigint[] = [];
+    const failed: { id: bigint; error: string }[] = [];
+    await Promise.all(
+      rows.map(async (row) => {
+        const message = toMessage(row);
+        try {
+          const mandatory = Messages[message.type].kind === 'command';
+          const { returned } = await publisher.publish(message, { mandatory });
+          if (returned) {
+            logger.warn(
+              { correlationId: message.properties.correlationId, type: message.type, messageId: message.messageId },
+              'message returned unroutable',
+            );
+            await onReturned?.(message);
+          }
+          sent.push(row.id);
+        } catch (err) {
+          failed.push({ id: row.id, error: err instanceof Error ? err.message : String(err) });
+        }
+      }),
+    );
+    if (sent.length > 0) {
+      await db.$executeRawUnsafe(
+        `UPDATE outbox_messages SET sent_at = now(), locked_until = NULL, last_error = NULL
+          WHERE id = ANY($1::bigint[])`,
+        sent.map(String),
+      );
+    }
+    for (const { id, error } of failed) {
+      // Release the lease so the next batch retries it, not only after the lease runs out.
+      await db.$executeRawUnsafe(
+        `UPDATE outbox_messages SET locked_until = NULL, last_error = $2 WHERE id = $1::bigint`,
+        String(id),
+        error,
+      );
+    }
+    if (failed.length > 0) {
+      logger.warn({ failed: failed.length, error: failed[0]?.error }, 'outbox publish failed; will retry');
+      throw new Error(`${failed.length} outbox messages could not be published`);
+    }
+    return rows.length;
+  }
+
+  /** Messages written but not yet confirmed. */
+  async backlog(): Promise<number> {
+    const [row] = await this.options.db.$queryRawUnsafe<{ count: bigint }[]>(
+      'SELECT count(*) AS count FROM outbox_messages WHERE sent_at IS NULL',
+    );
+    return Number(row?.count ?? 0);
+  }
+}
+
+function toMessage(row: OutboxRow): OutgoingMessage {
+  return {
+    messageId: row.message_id,
+    type: row.type as OutgoingMessage['type'],
+    exchange: row.exchange,
+    routingKey: row.routing_key,
+    payload: row.payload,
+    properties: row.properties,
+  };
+}

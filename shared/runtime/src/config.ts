@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/** Raised when the environment does not describe a runnable service; lists every problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment once, at start-up, and reports every problem at once rather
+ * than the first one. Empty strings count as unset, so `FOO=` falls back to the default.
+ */
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  return result.data;
+}
+
+/** Common schema pieces for the environment of a service. */
+export const env = {
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback),
+  url: (protocols: string[], fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .refine(
+        (value) => {
+          try {
+            return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
+          } catch {
+            return false;
+          }
+        },
+        { message: `must be a URL with scheme ${protocols.join(' or ')}` },
+      ),
+  positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  logLevel: () =>
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  nodeEnv: () => z.enum(['development', 'production', 'test']).default('development'),
+};
+
+/** The environment every service reads; a service extends it with its own variables. */
+export function serviceEnvSchema(service: string, defaultPort: number) {
+  return z.object({
+    NODE_ENV: env.nodeEnv(),
+    PORT: env.port(defaultPort),
+    LOG_LEVEL: env.logLevel(),
+    DATABASE_URL: env.url(['postgresql', 'postgres'], `postgresql://postgres@127.0.0.1:5432/${service}`),
+    DB_POOL_SIZE: env.positiveInt(10),
+    RABBITMQ_URL: env.url(['amqp', 'amqps'], 'amqp://guest:guest@127.0.0.1:5672'),
+    /** Deliveries in flight per queue; keep it within DB_POOL_SIZE. */
+    PREFETCH: env.positiveInt(8),
+    /** Delays of the retry queues, comma-separated milliseconds. */
+    RETRY_DELAYS_MS: z
+      .string()
+      .default('1000,5000,25000')
+      .transform((value) => value.split(',').map((part) => Number(part.trim())))
+      .refine((delays) => delays.length > 0 && delays.every((d) => Number.isInteger(d) && d > 0), {
+        message: 'must be a comma-separated list of positive integers (milliseconds)',
+      }),
+    OUTBOX_POLL_INTERVAL_MS: env.positiveInt(1_000),
+    /** Names this process in the broker's connection list when several instances run. */
+    INSTANCE_ID: z.string().max(64).optional(),
+  });
+}
