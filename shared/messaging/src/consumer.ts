@@ -96,6 +96,7 @@ export class Consumer {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly consumerTags = new Map<ConfirmChannel, string[]>();
   private stopping = false;
+  private consuming = false;
 
   constructor(private readonly options: ConsumerOptions) {
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
@@ -105,7 +106,10 @@ export class Consumer {
       confirm: true,
       setup: async (channel: ConfirmChannel) => {
         channel.on('error', (err: Error) => logger.warn({ err }, 'consumer channel error'));
-        channel.on('close', () => this.consumerTags.delete(channel));
+        channel.on('close', () => {
+          this.consumerTags.delete(channel);
+          this.consuming = false;
+        });
         await channel.prefetch(options.prefetch ?? 10);
         const tags: string[] = [];
         this.consumerTags.set(channel, tags);
@@ -121,10 +125,16 @@ export class Consumer {
           });
           tags.push(consumerTag);
         }
+        this.consuming = true;
         logger.info({ queues: options.subscriptions.map((s) => s.queue) }, 'consuming');
       },
     });
     this.channel.on('error', (err: Error) => logger.warn({ err }, 'consumer channel error'));
+  }
+
+  /** True once the queues are declared and bound and their consumers registered. */
+  isConsuming(): boolean {
+    return this.consuming;
   }
 
   async waitForConnect(): Promise<void> {

@@ -85,8 +85,12 @@ export class Messaging {
     this.relay?.wake();
   }
 
+  /** Why the service cannot take part in messaging yet, for `/health/ready`. */
   problem(): string | undefined {
-    return this.connection.problem();
+    const connection = this.connection.problem();
+    if (connection) return connection;
+    if (this.consumer && !this.consumer.isConsuming()) return 'queues not declared and consumed yet';
+    return undefined;
   }
 
   /** Stops consuming and lets in-flight handlers finish, flushes the relay's batch, closes. */

@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { currentInfrastructure } from './infrastructure';
+import { uniqueTestName } from './names';
+
+const run = promisify(execFile);
+
+export interface TestVhost {
+  name: string;
+  /** AMQP URL of the vhost, with the harness's user. */
+  url: string;
+  delete(): Promise<void>;
+}
+
+/**
+ * A RabbitMQ vhost of its own for one test file, so two runs on one broker never see
+ * each other's queues. Made with the management API when one is configured, otherwise
+ * with `rabbitmqctl` (which needs the broker's Erlang cookie, as root has locally).
+ */
+export async function createTestVhost(label: string): Promise<TestVhost> {
+  const infrastructure = currentInfrastructure();
+  const name = uniqueTestName(label);
+  const base = new URL(infrastructure.rabbitmqUrl);
+  const user = decodeURIComponent(base.username || 'guest');
+  const admin = infrastructure.rabbitmqManagementUrl
+    ? managementApi(infrastructure.rabbitmqManagementUrl)
+    : rabbitmqctl;
+  await admin.addVhost(name, user);
+  const url = new URL(base.toString());
+  url.pathname = `/${encodeURIComponent(name)}`;
+  return { name, url: url.toString(), delete: () => admin.deleteVhost(name) };
+}
+
+interface VhostAdmin {
+  addVhost(name: string, user: string): Promise<void>;
+  deleteVhost(name: string): Promise<void>;
+}
+
+const rabbitmqctl: VhostAdmin = {
+  async addVhost(name, user) {
+    try {
+      await run('rabbitmqctl', ['-q', 'add_vhost', name]);
+      await run('rabbitmqctl', ['-q', 'set_permissions', '-p', name, user, '.*', '.*', '.*']);
+    } catch (err) {
+      throw new Error(
+        `Could not create test vhost ${name} with rabbitmqctl (${(err as Error).message.split('\n')[0]}). ` +
+          'Run the tests as a user that may use rabbitmqctl, or set TEST_RABBITMQ_MANAGEMENT_URL.',
+      );
+    }
+  },
+  async deleteVhost(name) {
+    await run('rabbitmqctl', ['-q', 'delete_vhost', name]).catch(() => undefined);
+  },
+};
+
+function managementApi(baseUrl: string): VhostAdmin {
+  const base = new URL(baseUrl);
+  const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+  const call = async (method: string, path: string, body?: unknown): Promise<void> => {
+    const response = await fetch(new URL(path, `${base.protocol}//${base.host}`), {
+      method,
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok && response.status !== 404) {
+      throw new Error(`RabbitMQ management API ${method} ${path}: ${response.status} ${await response.text()}`);
+    }
+  };
+  return {
+    async addVhost(name, user) {
+      await call('PUT', `/api/vhosts/${encodeURIComponent(name)}`);
+      await call('PUT', `/api/permissions/${encodeURIComponent(name)}/${encodeURIComponent(user)}`, {
+        configure: '.*',
+        write: '.*',
+        read: '.*',
+      });
+    },
+    async deleteVhost(name) {
+      await call('DELETE', `/api/vhosts/${encodeURIComponent(name)}`);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Client } from 'pg';
+import { currentInfrastructure } from './infrastructure';
+import { uniqueTestName } from './names';
+
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  /** Runs SQL against the database as the harness's user, for arranging and asserting. */
+  query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh database for one service, with that service's committed migrations applied,
+ * named so that it is recognisably a test database.
+ */
+export async function createTestDatabase(service: string, label = service): Promise<TestDatabase> {
+  const name = `${uniqueTestName(label)}_${service}`.slice(0, 63);
+  assertTestDatabase(name);
+  const adminUrl = currentInfrastructure().postgresUrl;
+  await withClient(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    for (const sql of await migrationsOf(service)) await client.query(sql);
+  } catch (err) {
+    await client.end();
+    throw err;
+  }
+  return {
+    name,
+    url: databaseUrl,
+    async query<R extends Record<string, unknown>>(sql: string, params: unknown[] = []) {
+      return (await client.query<R>(sql, params)).rows;
+    },
+    async drop() {
+      await client.end().catch(() => undefined);
+      await withClient(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
+  };
+}
+
+/** The harness refuses to touch a database whose name does not mark it as a test one. */
+export function assertTestDatabase(name: string): void {
+  if (!/^test_[a-z0-9_]+$/.test(name)) {
+    throw new Error(`Refusing to use database "${name}": test databases are named test_*`);
+  }
+}
+
+async function migrationsOf(service: string): Promise<string[]> {
+  const folder = path.join(REPO_ROOT, 'services', service, 'prisma', 'migrations');
+  const entries = (await readdir(folder, { withFileTypes: true }))
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+  return Promise.all(entries.map((entry) => readFile(path.join(folder, entry, 'migration.sql'), 'utf8')));
+}
+
+async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}

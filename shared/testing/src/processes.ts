@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { REPO_ROOT } from './databases';
+import { waitFor } from './wait';
+
+/** A service started the way `make up` starts it: compiled JavaScript under node. */
+export class ServiceProcess {
+  readonly logs: Record<string, unknown>[] = [];
+  readonly output: string[] = [];
+  private exit: Promise<number | null>;
+
+  private constructor(
+    readonly service: string,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {
+    this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    let buffered = '';
+    const collect = (chunk: Buffer): void => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        this.output.push(line);
+        try {
+          this.logs.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          // not a log line (for example a configuration error on stderr)
+        }
+      }
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+  }
+
+  static start(service: string, env: Record<string, string>, port: number): ServiceProcess {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'services', service, 'dist', 'main.js')], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new ServiceProcess(service, port, child);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  async waitUntilReady(timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      `${this.service} to be ready`,
+      async () => {
+        if (this.child.exitCode !== null) {
+          throw new Error(`${this.service} exited with ${this.child.exitCode}:\n${this.output.slice(-20).join('\n')}`);
+        }
+        const response = await fetch(`${this.url}/health/ready`).catch(() => undefined);
+        return response?.status === 200;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  }
+
+  /** SIGTERM, then the exit code. */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    return this.exit;
+  }
+
+  /** SIGKILL: no chance to clean up, as in a crash. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exit;
+  }
+}
+
+/** A TCP port free right now on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
