@@ -8,4 +8,5 @@ export const ConfigSchema = serviceEnvSchema('order', 3001).extend({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => loadConfig(ConfigSchema, env);
+export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config =>
+  loadConfig(ConfigSchema, env);

@@ -14,7 +14,10 @@ export interface RunningOrderService {
   stop(): Promise<void>;
 }
 
-export async function start(config: Config, logger: Logger = createLogger('order', config.LOG_LEVEL)): Promise<RunningOrderService> {
+export async function start(
+  config: Config,
+  logger: Logger = createLogger('order', config.LOG_LEVEL),
+): Promise<RunningOrderService> {
   const db = createDatabase(config.DATABASE_URL, config.DB_POOL_SIZE);
   const orders = new OrderRepository(db);
   const registry = new Registry();
@@ -38,7 +41,13 @@ export async function start(config: Config, logger: Logger = createLogger('order
     registry,
     readiness: async () => ({ database: await databaseProblem(db), broker: messaging.problem() }),
   });
-  app.use(ordersRouter({ orders, defaultStyle: config.MESSAGING_STYLE, outboxWritten: () => messaging.outboxWritten() }));
+  app.use(
+    ordersRouter({
+      orders,
+      defaultStyle: config.MESSAGING_STYLE,
+      outboxWritten: () => messaging.outboxWritten(),
+    }),
+  );
   const server = await listen(finishApp(app), config.PORT);
   const port = (server.address() as AddressInfo).port;
   logger.info({ port, style: config.MESSAGING_STYLE }, 'order service listening');

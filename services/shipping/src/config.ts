@@ -5,4 +5,5 @@ export const ConfigSchema = serviceEnvSchema('shipping', 3003);
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => loadConfig(ConfigSchema, env);
+export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config =>
+  loadConfig(ConfigSchema, env);

@@ -21,10 +21,7 @@ export const Exchanges = {
   invoicingCommands: { name: 'invoicing.commands', type: 'direct', owner: 'invoicing' },
   shippingCommands: { name: 'shipping.commands', type: 'direct', owner: 'shipping' },
   orderReplies: { name: 'order.replies', type: 'direct', owner: 'order' },
-} as const satisfies Record<
-  string,
-  { name: string; type: 'topic' | 'direct'; owner: ServiceName }
->;
+} as const satisfies Record<string, { name: string; type: 'topic' | 'direct'; owner: ServiceName }>;
 export type ExchangeName = (typeof Exchanges)[keyof typeof Exchanges]['name'];
 
 /** How a message type travels: its schema, where it is published and who may send it. */

@@ -61,9 +61,15 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.on('finish', () => {
       const route = routeOf(req);
       requests.inc({ method: req.method, route, status: res.statusCode });
-      duration.observe({ method: req.method, route }, Number(process.hrtime.bigint() - started) / 1e9);
+      duration.observe(
+        { method: req.method, route },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
       if (!req.path.startsWith('/health') && req.path !== '/metrics') {
-        res.locals.logger.debug({ method: req.method, url: req.originalUrl, status: res.statusCode }, 'request');
+        res.locals.logger.debug(
+          { method: req.method, url: req.originalUrl, status: res.statusCode },
+          'request',
+        );
       }
     });
     next();
@@ -80,7 +86,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
     const body = {
       status: down.length === 0 ? 'ready' : 'not ready',
       checks: Object.fromEntries(
-        Object.entries(checks).map(([name, problem]) => [name, problem === undefined ? 'up' : `down: ${problem}`]),
+        Object.entries(checks).map(([name, problem]) => [
+          name,
+          problem === undefined ? 'up' : `down: ${problem}`,
+        ]),
       ),
     };
     res.status(down.length === 0 ? 200 : 503).json(body);
@@ -101,7 +110,8 @@ export function finishApp(app: Express): Express {
 }
 
 const requireJsonBody: RequestHandler = (req, _res, next) => {
-  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  const hasBody =
+    Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
   if (hasBody && !req.is('application/json')) {
     next(
       new AppError(
@@ -127,18 +137,21 @@ const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
   if (problem.status >= 500) {
     logger.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
   }
-  res.status(problem.status).type(PROBLEM_JSON).send(
-    JSON.stringify({
-      type: `about:blank`,
-      title: problem.title,
-      status: problem.status,
-      detail: problem.detail,
-      code: problem.code,
-      instance: req.originalUrl,
-      requestId: res.locals.requestId,
-      ...(problem.errors ? { errors: problem.errors } : {}),
-    }),
-  );
+  res
+    .status(problem.status)
+    .type(PROBLEM_JSON)
+    .send(
+      JSON.stringify({
+        type: `about:blank`,
+        title: problem.title,
+        status: problem.status,
+        detail: problem.detail,
+        code: problem.code,
+        instance: req.originalUrl,
+        requestId: res.locals.requestId,
+        ...(problem.errors ? { errors: problem.errors } : {}),
+      }),
+    );
 };
 
 function toProblem(err: unknown): {
@@ -159,18 +172,47 @@ function toProblem(err: unknown): {
   }
   const parserError = err as BodyParserError;
   if (parserError?.type === 'entity.too.large') {
-    return { status: 413, title: titleOf(413), code: 'REQUEST.TOO_LARGE', detail: `The body exceeds the limit of ${parserError.limit} bytes.` };
+    return {
+      status: 413,
+      title: titleOf(413),
+      code: 'REQUEST.TOO_LARGE',
+      detail: `The body exceeds the limit of ${parserError.limit} bytes.`,
+    };
   }
   if (parserError?.type === 'entity.parse.failed') {
-    return { status: 400, title: titleOf(400), code: 'REQUEST.MALFORMED_JSON', detail: 'The body is not valid JSON.' };
+    return {
+      status: 400,
+      title: titleOf(400),
+      code: 'REQUEST.MALFORMED_JSON',
+      detail: 'The body is not valid JSON.',
+    };
   }
   if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
-    return { status: 415, title: titleOf(415), code: 'REQUEST.UNSUPPORTED_ENCODING', detail: 'The body encoding is not supported.' };
+    return {
+      status: 415,
+      title: titleOf(415),
+      code: 'REQUEST.UNSUPPORTED_ENCODING',
+      detail: 'The body encoding is not supported.',
+    };
   }
-  if (typeof parserError?.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
-    return { status: parserError.status, title: titleOf(parserError.status), code: 'REQUEST.INVALID', detail: 'The request could not be read.' };
+  if (
+    typeof parserError?.status === 'number' &&
+    parserError.status >= 400 &&
+    parserError.status < 500
+  ) {
+    return {
+      status: parserError.status,
+      title: titleOf(parserError.status),
+      code: 'REQUEST.INVALID',
+      detail: 'The request could not be read.',
+    };
   }
-  return { status: 500, title: titleOf(500), code: 'INTERNAL', detail: 'An unexpected error occurred; it has been logged.' };
+  return {
+    status: 500,
+    title: titleOf(500),
+    code: 'INTERNAL',
+    detail: 'An unexpected error occurred; it has been logged.',
+  };
 }
 
 function titleOf(status: number): string {

@@ -45,13 +45,22 @@ export class BrokerConnection {
     });
     this.manager.on('connectFailed', ({ err }) => {
       this.lastError = err?.message ?? 'connect failed';
-      this.manager.reconnectTimeInSeconds = Math.min(maxDelay, this.manager.reconnectTimeInSeconds * 2);
+      this.manager.reconnectTimeInSeconds = Math.min(
+        maxDelay,
+        this.manager.reconnectTimeInSeconds * 2,
+      );
       this.logger.warn(
-        { err: { message: err?.message }, broker: redact(url), retryInSeconds: this.manager.reconnectTimeInSeconds },
+        {
+          err: { message: err?.message },
+          broker: redact(url),
+          retryInSeconds: this.manager.reconnectTimeInSeconds,
+        },
         'broker unreachable; retrying',
       );
     });
-    this.manager.on('blocked', ({ reason }) => this.logger.warn({ reason }, 'broker blocked publishing'));
+    this.manager.on('blocked', ({ reason }) =>
+      this.logger.warn({ reason }, 'broker blocked publishing'),
+    );
     this.manager.on('unblocked', () => this.logger.info('broker unblocked publishing'));
   }
 

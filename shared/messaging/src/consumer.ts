@@ -312,7 +312,9 @@ function parseDelivery(
   const binding = subscription.handlers.find((h) => h.type === type);
   if (!binding) throw new PoisonMessage(`no handler for ${type} on ${subscription.queue}`);
   if (properties.contentType !== JSON_CONTENT_TYPE) {
-    throw new PoisonMessage(`content type ${String(properties.contentType)} is not ${JSON_CONTENT_TYPE}`);
+    throw new PoisonMessage(
+      `content type ${String(properties.contentType)} is not ${JSON_CONTENT_TYPE}`,
+    );
   }
   const headers = properties.headers ?? {};
   const timestampMs = Number(headers['x-timestamp-ms'] ?? Number(properties.timestamp) * 1000);
@@ -339,7 +341,8 @@ function parseDelivery(
     throw new PoisonMessage('body is not valid JSON');
   }
   const payload = Messages[type].schema.safeParse(body);
-  if (!payload.success) throw new PoisonMessage(`invalid ${type} payload: ${summarize(payload.error)}`);
+  if (!payload.success)
+    throw new PoisonMessage(`invalid ${type} payload: ${summarize(payload.error)}`);
   return { binding, envelope: envelope.data, payload: payload.data };
 }
 

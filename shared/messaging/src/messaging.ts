@@ -89,7 +89,8 @@ export class Messaging {
   problem(): string | undefined {
     const connection = this.connection.problem();
     if (connection) return connection;
-    if (this.consumer && !this.consumer.isConsuming()) return 'queues not declared and consumed yet';
+    if (this.consumer && !this.consumer.isConsuming())
+      return 'queues not declared and consumed yet';
     return undefined;
   }
 

@@ -129,7 +129,11 @@ export class OutboxRelay {
           const { returned } = await publisher.publish(message, { mandatory });
           if (returned) {
             logger.warn(
-              { correlationId: message.properties.correlationId, type: message.type, messageId: message.messageId },
+              {
+                correlationId: message.properties.correlationId,
+                type: message.type,
+                messageId: message.messageId,
+              },
               'message returned unroutable',
             );
             await onReturned?.(message);
@@ -156,7 +160,10 @@ export class OutboxRelay {
       );
     }
     if (failed.length > 0) {
-      logger.warn({ failed: failed.length, error: failed[0]?.error }, 'outbox publish failed; will retry');
+      logger.warn(
+        { failed: failed.length, error: failed[0]?.error },
+        'outbox publish failed; will retry',
+      );
       throw new Error(`${failed.length} outbox messages could not be published`);
     }
     return rows.length;

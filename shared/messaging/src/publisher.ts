@@ -43,7 +43,10 @@ export class Publisher {
   }
 
   /** Resolves once the broker confirmed the message; rejects if it was nacked or timed out. */
-  async publish(message: OutgoingMessage, options: { mandatory?: boolean } = {}): Promise<PublishResult> {
+  async publish(
+    message: OutgoingMessage,
+    options: { mandatory?: boolean } = {},
+  ): Promise<PublishResult> {
     const body = Buffer.from(JSON.stringify(message.payload));
     try {
       await this.channel.publish(message.exchange, message.routingKey, body, {
@@ -57,7 +60,10 @@ export class Publisher {
     }
     // The broker sends basic.return before the confirm, so the flag is set by now.
     const returned = this.returned.delete(message.messageId);
-    this.metrics.published.inc({ type: message.type, outcome: returned ? 'returned' : 'confirmed' });
+    this.metrics.published.inc({
+      type: message.type,
+      outcome: returned ? 'returned' : 'confirmed',
+    });
     return { returned };
   }
 

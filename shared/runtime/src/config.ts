@@ -55,7 +55,10 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
     NODE_ENV: env.nodeEnv(),
     PORT: env.port(defaultPort),
     LOG_LEVEL: env.logLevel(),
-    DATABASE_URL: env.url(['postgresql', 'postgres'], `postgresql://postgres@127.0.0.1:5432/${service}`),
+    DATABASE_URL: env.url(
+      ['postgresql', 'postgres'],
+      `postgresql://postgres@127.0.0.1:5432/${service}`,
+    ),
     DB_POOL_SIZE: env.positiveInt(10),
     RABBITMQ_URL: env.url(['amqp', 'amqps'], 'amqp://guest:guest@127.0.0.1:5672'),
     /** Deliveries in flight per queue; keep it within DB_POOL_SIZE. */

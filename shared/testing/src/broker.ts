@@ -63,17 +63,23 @@ function managementApi(baseUrl: string): VhostAdmin {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!response.ok && response.status !== 404) {
-      throw new Error(`RabbitMQ management API ${method} ${path}: ${response.status} ${await response.text()}`);
+      throw new Error(
+        `RabbitMQ management API ${method} ${path}: ${response.status} ${await response.text()}`,
+      );
     }
   };
   return {
     async addVhost(name, user) {
       await call('PUT', `/api/vhosts/${encodeURIComponent(name)}`);
-      await call('PUT', `/api/permissions/${encodeURIComponent(name)}/${encodeURIComponent(user)}`, {
-        configure: '.*',
-        write: '.*',
-        read: '.*',
-      });
+      await call(
+        'PUT',
+        `/api/permissions/${encodeURIComponent(name)}/${encodeURIComponent(user)}`,
+        {
+          configure: '.*',
+          write: '.*',
+          read: '.*',
+        },
+      );
     },
     async deleteVhost(name) {
       await call('DELETE', `/api/vhosts/${encodeURIComponent(name)}`);

@@ -10,7 +10,10 @@ export interface TestDatabase {
   name: string;
   url: string;
   /** Runs SQL against the database as the harness's user, for arranging and asserting. */
-  query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  query<R extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<R[]>;
   drop(): Promise<void>;
 }
 
@@ -42,7 +45,9 @@ export async function createTestDatabase(service: string, label = service): Prom
     },
     async drop() {
       await client.end().catch(() => undefined);
-      await withClient(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      await withClient(adminUrl, (admin) =>
+        admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+      );
     },
   };
 }
@@ -60,7 +65,9 @@ async function migrationsOf(service: string): Promise<string[]> {
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
     .sort();
-  return Promise.all(entries.map((entry) => readFile(path.join(folder, entry, 'migration.sql'), 'utf8')));
+  return Promise.all(
+    entries.map((entry) => readFile(path.join(folder, entry, 'migration.sql'), 'utf8')),
+  );
 }
 
 async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {

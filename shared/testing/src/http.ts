@@ -1,7 +1,12 @@
 /** A JSON HTTP call for tests; returns status, headers and the parsed body. */
 export async function request(
   url: string,
-  init: { method?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string | Buffer } = {},
+  init: {
+    method?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    rawBody?: string | Buffer;
+  } = {},
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
 ): Promise<{ status: number; headers: Headers; body: any }> {
   const hasJson = init.body !== undefined;

@@ -7,3 +7,4 @@ export * from './names';
 export * from './processes';
 export * from './test-broker';
 export * from './wait';
+export * from './system';

@@ -42,7 +42,10 @@ export function currentInfrastructure(): Infrastructure {
  * TEST_POSTGRES_URL; containers started with testcontainers where a container runtime
  * answers; the local defaults. Fails with a message saying what was tried when none answers.
  */
-export async function resolveInfrastructure(): Promise<{ infrastructure: Infrastructure; stop: () => Promise<void> }> {
+export async function resolveInfrastructure(): Promise<{
+  infrastructure: Infrastructure;
+  stop: () => Promise<void>;
+}> {
   const fromEnv = process.env[ENV.rabbitmqUrl] || process.env[ENV.postgresUrl];
   let infrastructure: Infrastructure;
   let stop = async (): Promise<void> => undefined;
@@ -67,7 +70,9 @@ export async function resolveInfrastructure(): Promise<{ infrastructure: Infrast
   return { infrastructure, stop };
 }
 
-async function startContainers(): Promise<{ infrastructure: Infrastructure; stop: () => Promise<void> } | undefined> {
+async function startContainers(): Promise<
+  { infrastructure: Infrastructure; stop: () => Promise<void> } | undefined
+> {
   const testcontainers = await import('testcontainers');
   try {
     await testcontainers.getContainerRuntimeClient();
@@ -112,7 +117,10 @@ async function assertReachable(infrastructure: Infrastructure): Promise<void> {
         'Start one (`rabbitmq-server -detached`) or set TEST_RABBITMQ_URL.',
     );
   }
-  const client = new Client({ connectionString: infrastructure.postgresUrl, connectionTimeoutMillis: 5_000 });
+  const client = new Client({
+    connectionString: infrastructure.postgresUrl,
+    connectionTimeoutMillis: 5_000,
+  });
   try {
     await client.connect();
     await client.query('SELECT 1');

@@ -35,11 +35,21 @@ export class ServiceProcess {
   }
 
   static start(service: string, env: Record<string, string>, port: number): ServiceProcess {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'services', service, 'dist', 'main.js')], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ...env, PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(REPO_ROOT, 'services', service, 'dist', 'main.js')],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          NODE_ENV: 'test',
+          LOG_LEVEL: 'info',
+          ...env,
+          PORT: String(port),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     return new ServiceProcess(service, port, child);
   }
 
@@ -56,7 +66,9 @@ export class ServiceProcess {
       `${this.service} to be ready`,
       async () => {
         if (this.child.exitCode !== null) {
-          throw new Error(`${this.service} exited with ${this.child.exitCode}:\n${this.output.slice(-20).join('\n')}`);
+          throw new Error(
+            `${this.service} exited with ${this.child.exitCode}:\n${this.output.slice(-20).join('\n')}`,
+          );
         }
         const response = await fetch(`${this.url}/health/ready`).catch(() => undefined);
         return response?.status === 200;

@@ -1,6 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import amqplib, { type ConfirmChannel, type Message, type Options } from 'amqplib';
-import { Exchanges, JSON_CONTENT_TYPE, Messages, type MessageType, type PayloadOf } from '@app/contracts';
+import {
+  Exchanges,
+  JSON_CONTENT_TYPE,
+  Messages,
+  type MessageType,
+  type PayloadOf,
+} from '@app/contracts';
 import { waitFor } from './wait';
 
 export interface ReceivedMessage {
@@ -14,7 +20,10 @@ export interface Spy {
   queue: string;
   messages: ReceivedMessage[];
   /** Resolves once at least `count` messages arrived (optionally matching). */
-  waitForCount(count: number, match?: (message: ReceivedMessage) => boolean): Promise<ReceivedMessage[]>;
+  waitForCount(
+    count: number,
+    match?: (message: ReceivedMessage) => boolean,
+  ): Promise<ReceivedMessage[]>;
 }
 
 /**
@@ -52,21 +61,33 @@ export class TestBroker {
     const messageId = properties.messageId ?? randomUUID();
     const correlationId =
       (payload as { orderId?: string }).orderId ?? properties.correlationId ?? randomUUID();
-    await this.publishRaw(definition.exchange, definition.routingKey, Buffer.from(JSON.stringify(payload)), {
-      contentType: JSON_CONTENT_TYPE,
-      persistent: true,
-      type,
-      correlationId,
-      appId: definition.senders[0],
-      timestamp: Math.floor(Date.now() / 1000),
-      headers: { traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01` },
-      ...properties,
-      messageId,
-    });
+    await this.publishRaw(
+      definition.exchange,
+      definition.routingKey,
+      Buffer.from(JSON.stringify(payload)),
+      {
+        contentType: JSON_CONTENT_TYPE,
+        persistent: true,
+        type,
+        correlationId,
+        appId: definition.senders[0],
+        timestamp: Math.floor(Date.now() / 1000),
+        headers: {
+          traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+        },
+        ...properties,
+        messageId,
+      },
+    );
     return messageId;
   }
 
-  async publishRaw(exchange: string, routingKey: string, body: Buffer, options: Options.Publish): Promise<void> {
+  async publishRaw(
+    exchange: string,
+    routingKey: string,
+    body: Buffer,
+    options: Options.Publish,
+  ): Promise<void> {
     this.channel.publish(exchange, routingKey, body, options);
     await this.channel.waitForConfirms();
   }

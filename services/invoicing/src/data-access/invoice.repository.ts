@@ -10,8 +10,7 @@ export interface InboxRef {
 }
 
 export type IssueResult =
-  | { outcome: 'processed'; invoice: Invoice }
-  | { outcome: 'duplicate'; invoice?: Invoice };
+  { outcome: 'processed'; invoice: Invoice } | { outcome: 'duplicate'; invoice?: Invoice };
 
 export class InvoiceRepository {
   constructor(private readonly db: Database) {}

@@ -50,7 +50,11 @@ export async function issueInvoice(
           issuedAt: issued.createdAt.toISOString(),
         },
         'invoicing',
-        { correlationId: issued.orderId, causationId: cause.messageId, traceparent: cause.traceparent },
+        {
+          correlationId: issued.orderId,
+          causationId: cause.messageId,
+          traceparent: cause.traceparent,
+        },
       ),
     ],
   );

@@ -28,10 +28,19 @@ describe('invoicing: NewOrder handler against a real broker and database', () =>
     await broker.declareExchanges();
     issued = await broker.spy('invoicing.events', 'invoice.issued');
     service = await start(
-      readConfig({ PORT: '0', DATABASE_URL: db.url, RABBITMQ_URL: vhost.url, LOG_LEVEL: 'silent', RETRY_DELAYS_MS: '50,100' }),
+      readConfig({
+        PORT: '0',
+        DATABASE_URL: db.url,
+        RABBITMQ_URL: vhost.url,
+        LOG_LEVEL: 'silent',
+        RETRY_DELAYS_MS: '50,100',
+      }),
     );
     url = `http://127.0.0.1:${service.port}`;
-    await waitFor('invoicing to be ready', async () => (await request(`${url}/health/ready`)).status === 200);
+    await waitFor(
+      'invoicing to be ready',
+      async () => (await request(`${url}/health/ready`)).status === 200,
+    );
   });
 
   afterAll(async () => {
@@ -42,7 +51,13 @@ describe('invoicing: NewOrder handler against a real broker and database', () =>
   });
 
   const unsentMessages = async () =>
-    Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM outbox_messages WHERE sent_at IS NULL'))[0]?.n);
+    Number(
+      (
+        await db.query<{ n: string }>(
+          'SELECT count(*) AS n FROM outbox_messages WHERE sent_at IS NULL',
+        )
+      )[0]?.n,
+    );
 
   const invoicesOf = (orderId: string) =>
     db.query<{ id: string }>('SELECT id FROM invoices WHERE order_id = $1', [orderId]);
@@ -52,8 +67,15 @@ describe('invoicing: NewOrder handler against a real broker and database', () =>
 
     const messageId = await broker.publishMessage('NewOrder', order);
 
-    const [event] = await issued.waitForCount(1, (m) => (m.body as { orderId: string }).orderId === order.orderId);
-    expect(event?.body).toMatchObject({ orderId: order.orderId, totalCents: order.totalCents, currency: 'EUR' });
+    const [event] = await issued.waitForCount(
+      1,
+      (m) => (m.body as { orderId: string }).orderId === order.orderId,
+    );
+    expect(event?.body).toMatchObject({
+      orderId: order.orderId,
+      totalCents: order.totalCents,
+      currency: 'EUR',
+    });
     expect(event?.raw.properties).toMatchObject({
       type: 'InvoiceIssued',
       appId: 'invoicing',
@@ -67,7 +89,12 @@ describe('invoicing: NewOrder handler against a real broker and database', () =>
     const listed = await request(`${url}/invoices?orderId=${order.orderId}`);
     expect(listed.status).toBe(200);
     expect(listed.body).toEqual([
-      expect.objectContaining({ orderId: order.orderId, customerId: order.customerId, totalCents: order.totalCents, status: 'ISSUED' }),
+      expect.objectContaining({
+        orderId: order.orderId,
+        customerId: order.customerId,
+        totalCents: order.totalCents,
+        status: 'ISSUED',
+      }),
     ]);
     const one = await request(`${url}/invoices/${(listed.body as { id: string }[])[0]?.id}`);
     expect(one.body).toMatchObject({ orderId: order.orderId });
@@ -81,10 +108,15 @@ describe('invoicing: NewOrder handler against a real broker and database', () =>
     await broker.publishMessage('NewOrder', order, { messageId });
 
     await issued.waitForCount(1, (m) => (m.body as { orderId: string }).orderId === order.orderId);
-    await waitFor('both deliveries to be handled', async () => (await broker.depth('invoicing.new-order')) === 0);
+    await waitFor(
+      'both deliveries to be handled',
+      async () => (await broker.depth('invoicing.new-order')) === 0,
+    );
     await waitFor('the outbox to be empty', async () => (await unsentMessages()) === 0);
     expect(await invoicesOf(order.orderId)).toHaveLength(1);
-    expect(issued.messages.filter((m) => (m.body as { orderId: string }).orderId === order.orderId)).toHaveLength(1);
+    expect(
+      issued.messages.filter((m) => (m.body as { orderId: string }).orderId === order.orderId),
+    ).toHaveLength(1);
   });
 
   test('when two different NewOrder messages name the same order, then one invoice exists', async () => {
@@ -94,7 +126,10 @@ describe('invoicing: NewOrder handler against a real broker and database', () =>
     const second = await broker.publishMessage('NewOrder', order);
 
     await waitFor('both messages in the inbox', async () => {
-      const rows = await db.query('SELECT 1 FROM inbox_messages WHERE message_id = ANY($1::uuid[])', [[first, second]]);
+      const rows = await db.query(
+        'SELECT 1 FROM inbox_messages WHERE message_id = ANY($1::uuid[])',
+        [[first, second]],
+      );
       return rows.length === 2;
     });
     expect(await invoicesOf(order.orderId)).toHaveLength(1);
@@ -102,36 +137,46 @@ describe('invoicing: NewOrder handler against a real broker and database', () =>
 
   test.each([
     ['invalid JSON', Buffer.from('{"orderId": '), {}],
-    ['a payload of the wrong shape', Buffer.from(JSON.stringify({ orderId: 'not-a-uuid', items: [] })), {}],
+    [
+      'a payload of the wrong shape',
+      Buffer.from(JSON.stringify({ orderId: 'not-a-uuid', items: [] })),
+      {},
+    ],
     ['an unknown type', Buffer.from('{}'), { type: 'OrderExploded' }],
     ['a sender other than order', Buffer.from(JSON.stringify(aNewOrder())), { appId: 'shipping' }],
     ['no message id', Buffer.from(JSON.stringify(aNewOrder())), { messageId: undefined }],
-  ])('when a poison message with %s arrives, then it is parked in .dead with the reason and the next good one is processed', async (_case, body, overrides) => {
-    const poisonId = randomUUID();
-    await broker.publishRaw('order.events', 'order.new', body, {
-      contentType: 'application/json',
-      persistent: true,
-      type: 'NewOrder',
-      appId: 'order',
-      correlationId: randomUUID(),
-      messageId: poisonId,
-      ...overrides,
-    });
-    const good = aNewOrder();
-    await broker.publishMessage('NewOrder', good);
+  ])(
+    'when a poison message with %s arrives, then it is parked in .dead with the reason and the next good one is processed',
+    async (_case, body, overrides) => {
+      const poisonId = randomUUID();
+      await broker.publishRaw('order.events', 'order.new', body, {
+        contentType: 'application/json',
+        persistent: true,
+        type: 'NewOrder',
+        appId: 'order',
+        correlationId: randomUUID(),
+        messageId: poisonId,
+        ...overrides,
+      });
+      const good = aNewOrder();
+      await broker.publishMessage('NewOrder', good);
 
-    await waitFor('the good order to be invoiced', async () => (await invoicesOf(good.orderId)).length === 1);
-    const parked = await waitFor('the poison message to be parked', async () => {
-      const messages = await broker.drain('invoicing.new-order.dead');
-      return messages.length > 0 ? messages : undefined;
-    });
-    expect(parked).toHaveLength(1);
-    expect(parked[0]?.raw.properties.headers).toMatchObject({
-      'x-dead-reason': 'invalid',
-      'x-dead-queue': 'invoicing.new-order',
-      'x-last-error': expect.any(String),
-    });
-  });
+      await waitFor(
+        'the good order to be invoiced',
+        async () => (await invoicesOf(good.orderId)).length === 1,
+      );
+      const parked = await waitFor('the poison message to be parked', async () => {
+        const messages = await broker.drain('invoicing.new-order.dead');
+        return messages.length > 0 ? messages : undefined;
+      });
+      expect(parked).toHaveLength(1);
+      expect(parked[0]?.raw.properties.headers).toMatchObject({
+        'x-dead-reason': 'invalid',
+        'x-dead-queue': 'invoicing.new-order',
+        'x-last-error': expect.any(String),
+      });
+    },
+  );
 
   test('when invoices are asked for with a malformed order id, then the answer is 400 problem+json naming the field', async () => {
     const response = await request(`${url}/invoices?orderId=nope`);

@@ -23,8 +23,13 @@ export class OrderRepository {
     return row ? toOrder(row) : undefined;
   }
 
-  async findByIdempotencyKey(key: string): Promise<{ order: Order; requestHash: string | null } | undefined> {
-    const row = await this.db.order.findUnique({ where: { idempotencyKey: key }, include: withItems });
+  async findByIdempotencyKey(
+    key: string,
+  ): Promise<{ order: Order; requestHash: string | null } | undefined> {
+    const row = await this.db.order.findUnique({
+      where: { idempotencyKey: key },
+      include: withItems,
+    });
     return row ? { order: toOrder(row), requestHash: row.requestHash } : undefined;
   }
 
@@ -46,7 +51,9 @@ export class OrderRepository {
     });
     const page = rows.slice(0, limit).map(toOrder);
     const last = page.at(-1);
-    return rows.length > limit && last ? { orders: page, nextCursor: encodeCursor(last) } : { orders: page };
+    return rows.length > limit && last
+      ? { orders: page, nextCursor: encodeCursor(last) }
+      : { orders: page };
   }
 
   /** Stores the order and its outgoing messages in one transaction (transactional outbox). */
@@ -84,7 +91,9 @@ export class OrderRepository {
   async applyOnce(
     inbox: { consumer: string; messageId: string; type: string },
     orderId: string,
-    change: (order: Order) => Partial<Pick<Order, 'status' | 'invoiceId' | 'shipmentId' | 'failureReason'>>,
+    change: (
+      order: Order,
+    ) => Partial<Pick<Order, 'status' | 'invoiceId' | 'shipmentId' | 'failureReason'>>,
   ): Promise<OutcomeResult> {
     return this.db.$transaction(async (tx) => {
       if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) {
@@ -102,7 +111,11 @@ export class OrderRepository {
         await tx.order.findUniqueOrThrow({ where: { id: orderId }, include: withItems }),
       );
       const updates = change(current);
-      const row = await tx.order.update({ where: { id: orderId }, data: updates, include: withItems });
+      const row = await tx.order.update({
+        where: { id: orderId },
+        data: updates,
+        include: withItems,
+      });
       return { outcome: 'processed', order: toOrder(row) } as const;
     });
   }
@@ -121,7 +134,11 @@ function toOrder(row: OrderRow): Order {
     status: row.status as OrderStatus,
     style: row.style as MessagingStyle,
     customerId: row.customerId,
-    items: row.items.map(({ sku, quantity, unitPriceCents }): LineItem => ({ sku, quantity, unitPriceCents })),
+    items: row.items.map(({ sku, quantity, unitPriceCents }): LineItem => ({
+      sku,
+      quantity,
+      unitPriceCents,
+    })),
     totalCents: row.totalCents,
     currency: row.currency,
     shippingAddress: row.shippingAddress as unknown as ShippingAddress,

@@ -28,7 +28,9 @@ export function totalOf(items: LineItem[]): number {
 }
 
 /** An order is complete once both its invoice and its shipment are known. */
-export function statusAfterOutcome(order: Pick<Order, 'status' | 'invoiceId' | 'shipmentId'>): OrderStatus {
+export function statusAfterOutcome(
+  order: Pick<Order, 'status' | 'invoiceId' | 'shipmentId'>,
+): OrderStatus {
   if (order.status === 'FAILED') return 'FAILED';
   if (order.invoiceId && order.shipmentId) return 'COMPLETED';
   if (order.invoiceId) return 'INVOICED';

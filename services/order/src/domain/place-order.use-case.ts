@@ -71,10 +71,16 @@ export async function placeOrder(
     { correlationId: order.id },
   );
   try {
-    await deps.orders.insert(order, [newOrder], idempotencyKey ? { key: idempotencyKey, requestHash } : undefined);
+    await deps.orders.insert(
+      order,
+      [newOrder],
+      idempotencyKey ? { key: idempotencyKey, requestHash } : undefined,
+    );
   } catch (err) {
     // Two requests with one key raced: the loser answers with the winner's order.
-    const winner = idempotencyKey ? await deps.orders.findByIdempotencyKey(idempotencyKey) : undefined;
+    const winner = idempotencyKey
+      ? await deps.orders.findByIdempotencyKey(idempotencyKey)
+      : undefined;
     if (winner) return replayOf(winner, requestHash);
     throw err;
   }
@@ -82,8 +88,13 @@ export async function placeOrder(
   return { kind: 'placed', order };
 }
 
-function replayOf(earlier: { order: Order; requestHash: string | null }, requestHash: string): PlaceOrderResult {
-  return earlier.requestHash === requestHash ? { kind: 'replayed', order: earlier.order } : { kind: 'key-reused' };
+function replayOf(
+  earlier: { order: Order; requestHash: string | null },
+  requestHash: string,
+): PlaceOrderResult {
+  return earlier.requestHash === requestHash
+    ? { kind: 'replayed', order: earlier.order }
+    : { kind: 'key-reused' };
 }
 
 function hashRequest(request: PlaceOrderRequest): string {

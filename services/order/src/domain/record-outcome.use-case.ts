@@ -1,6 +1,6 @@
 import type { HandlerOutcome } from '@app/messaging';
 import type { OrderRepository } from '../data-access/order.repository';
-import { statusAfterOutcome } from './order';
+import { statusAfterOutcome, type OrderStatus } from './order';
 
 export interface MessageRef {
   consumer: string;
@@ -8,17 +8,25 @@ export interface MessageRef {
   type: string;
 }
 
+export interface RecordResult {
+  outcome: HandlerOutcome;
+  /** The order's status afterwards; unknown for a duplicate. */
+  status?: OrderStatus;
+}
+
 /** Records that the order's invoice exists; the order completes once its shipment does too. */
 export async function recordInvoice(
   orders: OrderRepository,
   message: MessageRef,
   outcome: { orderId: string; invoiceId: string },
-): Promise<HandlerOutcome> {
+): Promise<RecordResult> {
   const result = await orders.applyOnce(message, outcome.orderId, (order) => {
     const invoiceId = order.invoiceId ?? outcome.invoiceId;
     return { invoiceId, status: statusAfterOutcome({ ...order, invoiceId }) };
   });
-  return result.outcome;
+  return result.outcome === 'processed'
+    ? { outcome: 'processed', status: result.order.status }
+    : { outcome: 'duplicate' };
 }
 
 /** Records that the order's shipment exists; the order completes once its invoice does too. */
@@ -26,10 +34,12 @@ export async function recordShipment(
   orders: OrderRepository,
   message: MessageRef,
   outcome: { orderId: string; shipmentId: string },
-): Promise<HandlerOutcome> {
+): Promise<RecordResult> {
   const result = await orders.applyOnce(message, outcome.orderId, (order) => {
     const shipmentId = order.shipmentId ?? outcome.shipmentId;
     return { shipmentId, status: statusAfterOutcome({ ...order, shipmentId }) };
   });
-  return result.outcome;
+  return result.outcome === 'processed'
+    ? { outcome: 'processed', status: result.order.status }
+    : { outcome: 'duplicate' };
 }

@@ -11,8 +11,7 @@ export interface InboxRef {
 }
 
 export type PrepareResult =
-  | { outcome: 'processed'; shipment: Shipment }
-  | { outcome: 'duplicate'; shipment?: Shipment };
+  { outcome: 'processed'; shipment: Shipment } | { outcome: 'duplicate'; shipment?: Shipment };
 
 export class ShipmentRepository {
   constructor(private readonly db: Database) {}

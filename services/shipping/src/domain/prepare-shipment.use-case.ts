@@ -39,9 +39,17 @@ export async function prepareShipment(
     (prepared) => [
       buildMessage(
         'ShipmentPrepared',
-        { shipmentId: prepared.id, orderId: prepared.orderId, preparedAt: prepared.createdAt.toISOString() },
+        {
+          shipmentId: prepared.id,
+          orderId: prepared.orderId,
+          preparedAt: prepared.createdAt.toISOString(),
+        },
         'shipping',
-        { correlationId: prepared.orderId, causationId: cause.messageId, traceparent: cause.traceparent },
+        {
+          correlationId: prepared.orderId,
+          causationId: cause.messageId,
+          traceparent: cause.traceparent,
+        },
       ),
     ],
   );

@@ -49,5 +49,5 @@ CREATE UNIQUE INDEX "invoices_order_id_key" ON "invoices"("order_id");
 CREATE UNIQUE INDEX "outbox_messages_message_id_key" ON "outbox_messages"("message_id");
 
 
--- Hand-written: the relay scans only unsent rows; Prisma cannot express a partial index.
+-- Hand-written: the relay scans only unsent rows, and Prisma cannot express a partial index.
 CREATE INDEX "outbox_messages_unsent_idx" ON "outbox_messages"("id") WHERE "sent_at" IS NULL;

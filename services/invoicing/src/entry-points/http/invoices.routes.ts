@@ -20,7 +20,8 @@ export function invoicesRouter(invoices: InvoiceRepository): Router {
   router.get('/invoices/:id', async (req, res) => {
     const id = z.uuid().safeParse(req.params.id);
     const invoice = id.success ? await invoices.findById(id.data) : undefined;
-    if (!invoice) throw AppError.notFound('INVOICE.NOT_FOUND', `Invoice ${req.params.id} does not exist.`);
+    if (!invoice)
+      throw AppError.notFound('INVOICE.NOT_FOUND', `Invoice ${req.params.id} does not exist.`);
     res.json(present(invoice));
   });
 

@@ -3,5 +3,8 @@ import { issueInvoice, type IssueInvoiceDeps } from '../../domain/issue-invoice.
 
 export const newOrderHandler =
   (deps: IssueInvoiceDeps, queue: string): MessageHandler<'NewOrder'> =>
-  ({ envelope, payload }) =>
-    issueInvoice(deps, queue, envelope, payload);
+  async ({ envelope, payload, logger }) => {
+    const outcome = await issueInvoice(deps, queue, envelope, payload);
+    logger.info({ outcome }, outcome === 'processed' ? 'invoice issued' : 'invoice already issued');
+    return outcome;
+  };

@@ -4,5 +4,10 @@ import { newOrderHandler } from './new-order.handler';
 
 /** Everything the Invoicing service consumes, and where. */
 export function subscriptions(deps: IssueInvoiceDeps): Subscription[] {
-  return [{ queue: 'invoicing.new-order', handlers: [on('NewOrder', newOrderHandler(deps, 'invoicing.new-order'))] }];
+  return [
+    {
+      queue: 'invoicing.new-order',
+      handlers: [on('NewOrder', newOrderHandler(deps, 'invoicing.new-order'))],
+    },
+  ];
 }

@@ -77,5 +77,5 @@ CREATE UNIQUE INDEX "outbox_messages_message_id_key" ON "outbox_messages"("messa
 ALTER TABLE "order_items" ADD CONSTRAINT "order_items_order_id_fkey" FOREIGN KEY ("order_id") REFERENCES "orders"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 
--- Hand-written: the relay scans only unsent rows; Prisma cannot express a partial index.
+-- Hand-written: the relay scans only unsent rows, and Prisma cannot express a partial index.
 CREATE INDEX "outbox_messages_unsent_idx" ON "outbox_messages"("id") WHERE "sent_at" IS NULL;

@@ -36,11 +36,24 @@ export function ordersRouter(deps: PlaceOrderDeps & { orders: OrderRepository })
         );
       case 'total-too-large':
         throw AppError.validation(
-          [{ field: 'items', message: `order total ${result.totalCents} exceeds 2147483647 cents` }],
+          [
+            {
+              field: 'items',
+              message: `order total ${result.totalCents} exceeds 2147483647 cents`,
+            },
+          ],
           'The order total is too large.',
         );
       case 'placed':
       case 'replayed':
+        res.locals.logger.info(
+          {
+            correlationId: result.order.id,
+            style: result.order.style,
+            replayed: result.kind === 'replayed',
+          },
+          result.kind === 'placed' ? 'order placed' : 'order request replayed',
+        );
         res.status(202).location(`/orders/${result.order.id}`).json(present(result.order));
     }
   });
@@ -48,7 +61,8 @@ export function ordersRouter(deps: PlaceOrderDeps & { orders: OrderRepository })
   router.get('/orders/:id', async (req, res) => {
     const id = OrderId.safeParse(req.params.id);
     const order = id.success ? await deps.orders.findById(id.data) : undefined;
-    if (!order) throw AppError.notFound('ORDER.NOT_FOUND', `Order ${req.params.id} does not exist.`);
+    if (!order)
+      throw AppError.notFound('ORDER.NOT_FOUND', `Order ${req.params.id} does not exist.`);
     res.json(present(order));
   });
 

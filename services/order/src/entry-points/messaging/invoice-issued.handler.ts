@@ -4,5 +4,12 @@ import { recordInvoice } from '../../domain/record-outcome.use-case';
 
 export const invoiceIssuedHandler =
   (orders: OrderRepository, queue: string): MessageHandler<'InvoiceIssued'> =>
-  ({ envelope, payload }) =>
-    recordInvoice(orders, { consumer: queue, messageId: envelope.messageId, type: envelope.type }, payload);
+  async ({ envelope, payload, logger }) => {
+    const result = await recordInvoice(
+      orders,
+      { consumer: queue, messageId: envelope.messageId, type: envelope.type },
+      payload,
+    );
+    logger.info({ outcome: result.outcome, status: result.status }, 'invoice recorded');
+    return result.outcome;
+  };

@@ -6,10 +6,15 @@ import { shipmentPreparedHandler } from './shipment-prepared.handler';
 /** Everything the Order service consumes, and where. */
 export function subscriptions(orders: OrderRepository): Subscription[] {
   return [
-    { queue: 'order.invoice-issued', handlers: [on('InvoiceIssued', invoiceIssuedHandler(orders, 'order.invoice-issued'))] },
+    {
+      queue: 'order.invoice-issued',
+      handlers: [on('InvoiceIssued', invoiceIssuedHandler(orders, 'order.invoice-issued'))],
+    },
     {
       queue: 'order.shipment-prepared',
-      handlers: [on('ShipmentPrepared', shipmentPreparedHandler(orders, 'order.shipment-prepared'))],
+      handlers: [
+        on('ShipmentPrepared', shipmentPreparedHandler(orders, 'order.shipment-prepared')),
+      ],
     },
   ];
 }

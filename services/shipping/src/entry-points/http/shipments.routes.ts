@@ -20,7 +20,8 @@ export function shipmentsRouter(shipments: ShipmentRepository): Router {
   router.get('/shipments/:id', async (req, res) => {
     const id = z.uuid().safeParse(req.params.id);
     const shipment = id.success ? await shipments.findById(id.data) : undefined;
-    if (!shipment) throw AppError.notFound('SHIPMENT.NOT_FOUND', `Shipment ${req.params.id} does not exist.`);
+    if (!shipment)
+      throw AppError.notFound('SHIPMENT.NOT_FOUND', `Shipment ${req.params.id} does not exist.`);
     res.json(present(shipment));
   });
 

@@ -3,5 +3,11 @@ import { prepareShipment, type PrepareShipmentDeps } from '../../domain/prepare-
 
 export const newOrderHandler =
   (deps: PrepareShipmentDeps, queue: string): MessageHandler<'NewOrder'> =>
-  ({ envelope, payload }) =>
-    prepareShipment(deps, queue, envelope, payload);
+  async ({ envelope, payload, logger }) => {
+    const outcome = await prepareShipment(deps, queue, envelope, payload);
+    logger.info(
+      { outcome },
+      outcome === 'processed' ? 'shipment prepared' : 'shipment already prepared',
+    );
+    return outcome;
+  };

@@ -4,5 +4,10 @@ import { newOrderHandler } from './new-order.handler';
 
 /** Everything the Shipping service consumes, and where. */
 export function subscriptions(deps: PrepareShipmentDeps): Subscription[] {
-  return [{ queue: 'shipping.new-order', handlers: [on('NewOrder', newOrderHandler(deps, 'shipping.new-order'))] }];
+  return [
+    {
+      queue: 'shipping.new-order',
+      handlers: [on('NewOrder', newOrderHandler(deps, 'shipping.new-order'))],
+    },
+  ];
 }

@@ -4,5 +4,8 @@ import { countOrder } from '../../domain/count-order.use-case';
 
 export const newOrderHandler =
   (statistics: StatisticsRepository, queue: string): MessageHandler<'NewOrder'> =>
-  ({ envelope, payload }) =>
-    countOrder(statistics, queue, envelope, payload);
+  async ({ envelope, payload, logger }) => {
+    const outcome = await countOrder(statistics, queue, envelope, payload);
+    logger.info({ outcome }, outcome === 'processed' ? 'order counted' : 'order already counted');
+    return outcome;
+  };

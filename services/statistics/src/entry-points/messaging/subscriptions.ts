@@ -8,6 +8,9 @@ import { newOrderHandler } from './new-order.handler';
  */
 export function subscriptions(statistics: StatisticsRepository): Subscription[] {
   return [
-    { queue: 'statistics.new-order', handlers: [on('NewOrder', newOrderHandler(statistics, 'statistics.new-order'))] },
+    {
+      queue: 'statistics.new-order',
+      handlers: [on('NewOrder', newOrderHandler(statistics, 'statistics.new-order'))],
+    },
   ];
 }

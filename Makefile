@@ -1,0 +1,66 @@
+# Local workflow. The services run from the same entry points the Docker image uses
+# (node services/<name>/dist/main.js, node scripts/prisma.mjs migrate).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+INSTALL_STAMP := node_modules/.install-stamp
+COMPOSE ?= docker-compose
+JEST_FLAGS ?= --ci
+
+.PHONY: help install build setup up down logs status test lint typecheck demo compose-config clean
+
+help: ## List the targets
+	@echo "usage: make <target>"
+	@echo
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+install: $(INSTALL_STAMP) ## Install dependencies (npm ci) when node_modules is missing or stale
+
+# npm keeps node_modules/.package-lock.json in step with what it installed: when that is
+# newer than package-lock.json, node_modules is current and only the stamp is missing.
+$(INSTALL_STAMP): package-lock.json
+	@if [[ node_modules/.package-lock.json -nt package-lock.json ]]; then \
+	  echo "node_modules is up to date"; else npm ci; fi
+	@touch $@
+
+build: install ## Generate the Prisma clients and compile every package
+	npm run build
+
+setup: build ## Check Postgres and RabbitMQ, create the databases, apply migrations
+	node scripts/setup.mjs
+
+up: setup ## Start the four services in the background and wait until they are ready
+	scripts/services.sh start
+
+down: ## Stop the services started by `make up`
+	scripts/services.sh stop
+
+logs: ## Follow the services' logs
+	@if ! compgen -G ".run/logs/*.log" >/dev/null; then \
+	  echo "no logs in .run/logs yet: run 'make up' first"; exit 1; fi
+	tail -n 20 -F .run/logs/*.log
+
+status: ## Show which services run and whether they are ready
+	@scripts/services.sh status
+
+test: setup ## Run every test (unit, integration, end-to-end) against the local servers
+	CI=true npm test -- $(JEST_FLAGS)
+
+lint: install ## ESLint and Prettier checks
+	npm run lint
+
+typecheck: build ## Type-check the packages and the tests
+	npm run typecheck
+
+demo: ## Run the demo scenarios
+	@echo "make demo: coming soon (issue 5)"
+
+compose-config: ## Validate docker-compose.yml (no Docker engine needed)
+	$(COMPOSE) -f docker-compose.yml config -q
+
+clean: ## Remove build output, generated clients, logs and coverage
+	@if compgen -G ".run/*.pid" >/dev/null; then \
+	  echo "services may still be running: run 'make down' first"; exit 1; fi
+	rm -rf shared/*/dist services/*/dist services/*/src/generated .run coverage
+	find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// Runs the Prisma CLI for every service, the same way locally, in CI and in the image.
+//
+//   node scripts/prisma.mjs generate [service...]
+//   node scripts/prisma.mjs migrate  [service...]
+//
+// `migrate` applies committed migrations (`prisma migrate deploy`) to the database named by
+// <NAME>_DATABASE_URL (for example ORDER_DATABASE_URL), defaulting to the local database.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const SERVICES = ['order', 'invoicing', 'shipping', 'statistics'];
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// The CLI only needs a well-formed URL to generate; without one it falls back to
+// downloading a native engine, which fails offline (see ENVIRONMENT.md).
+const PLACEHOLDER_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+/** The database URL `migrate` uses for a service. */
+export function databaseUrlFor(service, env = process.env) {
+  return (
+    env[`${service.toUpperCase()}_DATABASE_URL`] ??
+    `postgresql://postgres@127.0.0.1:5432/${service}`
+  );
+}
+
+function findPrismaCli(serviceDir) {
+  const bin = process.platform === 'win32' ? 'prisma.cmd' : 'prisma';
+  const candidates = [
+    path.join(serviceDir, 'node_modules', '.bin', bin),
+    path.join(repoRoot, 'node_modules', '.bin', bin),
+  ];
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (!found) {
+    throw new Error(
+      `Prisma CLI not found (looked in ${candidates.join(', ')}). Run \`npm ci\` at the repo root first.`,
+    );
+  }
+  return found;
+}
+
+function redact(url) {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+function runPrisma(service, args, databaseUrl) {
+  const serviceDir = path.join(repoRoot, 'services', service);
+  if (!existsSync(path.join(serviceDir, 'prisma', 'schema.prisma'))) {
+    throw new Error(`services/${service}/prisma/schema.prisma is missing.`);
+  }
+  const cli = findPrismaCli(serviceDir);
+  const result = spawnSync(cli, args, {
+    cwd: serviceDir,
+    stdio: 'inherit',
+    // The update check would reach out to the internet on every run.
+    env: { CHECKPOINT_DISABLE: '1', ...process.env, DATABASE_URL: databaseUrl },
+  });
+  if (result.error) {
+    throw new Error(`could not run ${cli}: ${result.error.message}`);
+  }
+  if (result.status !== 0) {
+    const how = result.signal ? `was killed by ${result.signal}` : `exited with ${result.status}`;
+    throw new Error(
+      `\`prisma ${args.join(' ')}\` for ${service} ${how} (DATABASE_URL=${redact(databaseUrl)}).`,
+    );
+  }
+}
+
+const commands = {
+  generate(service) {
+    runPrisma(service, ['generate'], process.env.DATABASE_URL || PLACEHOLDER_URL);
+  },
+  migrate(service) {
+    const url = databaseUrlFor(service);
+    console.log(`\n[prisma] ${service}: migrate deploy -> ${redact(url)}`);
+    runPrisma(service, ['migrate', 'deploy'], url);
+  },
+};
+
+/** Runs `command` for the given services (all when none are given). */
+export function runForServices(command, services = SERVICES) {
+  const run = commands[command];
+  if (!run) {
+    throw new Error(
+      `unknown command "${command}"; use one of: ${Object.keys(commands).join(', ')}`,
+    );
+  }
+  const unknown = services.filter((service) => !SERVICES.includes(service));
+  if (unknown.length > 0) {
+    throw new Error(`unknown service(s): ${unknown.join(', ')}; known: ${SERVICES.join(', ')}`);
+  }
+  for (const service of services) run(service);
+}
+
+function main(argv) {
+  const [command, ...services] = argv;
+  if (!command || command === '-h' || command === '--help') {
+    console.log('usage: node scripts/prisma.mjs <generate|migrate> [service...]');
+    process.exit(command ? 0 : 2);
+  }
+  try {
+    runForServices(command, services.length > 0 ? services : SERVICES);
+  } catch (error) {
+    console.error(`\n[prisma] ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2));
+}
