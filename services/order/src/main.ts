@@ -8,6 +8,7 @@ import { OrderRepository } from './data-access/order.repository';
 import { createDatabase } from './data-access/prisma';
 import { ordersRouter } from './entry-points/http/orders.routes';
 import { subscriptions } from './entry-points/messaging/subscriptions';
+import { recordUndeliverable } from './domain/record-outcome.use-case';
 
 export interface RunningOrderService {
   port: number;
@@ -33,6 +34,14 @@ export async function start(
     prefetch: config.PREFETCH,
     retryDelaysMs: config.RETRY_DELAYS_MS,
     outboxPollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    onReturned: async (message) => {
+      const reason = `${message.type} could not be delivered: no queue is bound to ${message.exchange} for ${message.routingKey} (is its recipient deployed?)`;
+      await recordUndeliverable(orders, message.properties.correlationId, reason);
+      logger.warn(
+        { correlationId: message.properties.correlationId, type: message.type },
+        'order failed: command unroutable',
+      );
+    },
   });
   messaging.start();
 

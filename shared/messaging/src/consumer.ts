@@ -13,6 +13,7 @@ import {
 } from '@app/contracts';
 import type { Logger } from '@app/runtime';
 import type { BrokerConnection } from './connection';
+import { InvalidMessageError } from './errors';
 import type { MessagingMetrics } from './metrics';
 import {
   DEFAULT_RETRY_DELAYS_MS,
@@ -82,7 +83,7 @@ export interface ConsumerOptions {
   retryDelaysMs?: readonly number[];
 }
 
-class PoisonMessage extends Error {}
+class PoisonMessage extends InvalidMessageError {}
 
 /**
  * Consumes the subscriptions' queues with manual acknowledgements. A delivery is acked
@@ -206,6 +207,18 @@ export class Consumer {
           Number(process.hrtime.bigint() - started) / 1e9,
         );
       } catch (err) {
+        if (err instanceof InvalidMessageError) {
+          logger.warn({ reason: err.message }, 'parking message its handler refused');
+          await this.moveTo(channel, deadLetterQueueOf(queue), delivery, {
+            [RetryHeaders.deadReason]: 'invalid',
+            [RetryHeaders.lastError]: err.message,
+            [RetryHeaders.deadQueue]: queue,
+            [RetryHeaders.attempt]: attempt,
+            [RetryHeaders.deadAt]: new Date().toISOString(),
+          });
+          metrics.consumed.inc({ queue, type, outcome: 'dead-lettered' });
+          return;
+        }
         await this.retryOrPark(channel, queue, delivery, attempt, err, logger);
       }
     } catch (err) {

@@ -1,5 +1,6 @@
 export * from './connection';
 export * from './consumer';
+export * from './errors';
 export * from './inbox';
 export * from './message';
 export * from './messaging';

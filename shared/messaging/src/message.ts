@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Options } from 'amqplib';
+import { InvalidMessageError } from './errors';
 import {
   Headers,
   JSON_CONTENT_TYPE,
@@ -102,4 +103,20 @@ export function childTraceparent(parent?: string): string {
   const traceId = match?.[1] ?? randomBytes(16).toString('hex');
   const flags = match?.[3] ?? '01';
   return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+}
+
+/**
+ * A command names where its reply goes. The replier sends only to the exchange the
+ * contract defines for that reply, so a command cannot make it write anywhere else.
+ */
+export function requireReplyTo(
+  envelope: { replyTo?: string; type: string },
+  reply: MessageType,
+): void {
+  const expected = Messages[reply].exchange;
+  if (envelope.replyTo !== expected) {
+    throw new InvalidMessageError(
+      `${envelope.type} must carry replyTo ${expected}, not ${envelope.replyTo === undefined ? 'none' : JSON.stringify(envelope.replyTo)}`,
+    );
+  }
 }

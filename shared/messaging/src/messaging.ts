@@ -8,7 +8,7 @@ import { createMessagingMetrics, type MessagingMetrics } from './metrics';
 import { OutboxRelay } from './outbox';
 import { Publisher } from './publisher';
 import type { SqlClient } from './sql';
-import { declareOwnedExchanges } from './topology';
+import { declarePublisherExchanges } from './topology';
 
 export interface MessagingOptions {
   service: ServiceName;
@@ -50,7 +50,7 @@ export class Messaging {
       logger,
     });
     this.publisher = new Publisher(this.connection, logger, this.metrics, (channel) =>
-      declareOwnedExchanges(channel, options.service),
+      declarePublisherExchanges(channel, options.service),
     );
     if (options.subscriptions.length > 0) {
       this.consumer = new Consumer({

@@ -1,5 +1,5 @@
 import type { ConfirmChannel, Options } from 'amqplib';
-import { Exchanges } from '@app/contracts';
+import { Exchanges, Messages } from '@app/contracts';
 
 export interface Binding {
   exchange: string;
@@ -39,10 +39,23 @@ const quorum = (args: Record<string, unknown> = {}): Options.AssertQueue => ({
   arguments: { 'x-queue-type': 'quorum', ...args },
 });
 
-/** Declares the exchanges a service owns. */
-export async function declareOwnedExchanges(channel: ConfirmChannel, owner: string): Promise<void> {
+/**
+ * Declares the exchanges a service owns, and the command exchanges it sends to: a command
+ * to a recipient that was never deployed must come back as unroutable, which needs the
+ * exchange to exist (publishing to a missing exchange would close the channel instead).
+ */
+export async function declarePublisherExchanges(
+  channel: ConfirmChannel,
+  service: string,
+): Promise<void> {
+  const commandExchanges = Object.values(Messages)
+    .filter(
+      (message) =>
+        message.kind === 'command' && (message.senders as readonly string[]).includes(service),
+    )
+    .map((message) => message.exchange);
   for (const exchange of Object.values(Exchanges)) {
-    if (exchange.owner === owner) {
+    if (exchange.owner === service || (commandExchanges as string[]).includes(exchange.name)) {
       await channel.assertExchange(exchange.name, exchange.type, { durable: true });
     }
   }

@@ -5,6 +5,7 @@ import { ServiceProcess, freePort } from './processes';
 
 export interface TestSystem {
   vhost: TestVhost;
+  /** Of the services started (all four unless `only` named fewer). */
   databases: Record<ServiceName, TestDatabase>;
   services: Record<ServiceName, ServiceProcess>;
   /** Starts a service again (after `kill` or `stop`) with the same database, vhost and port. */
@@ -20,6 +21,7 @@ export interface TestSystem {
 export async function startTestSystem(
   label: string,
   env: Partial<Record<ServiceName, Record<string, string>>> = {},
+  only: readonly ServiceName[] = ServiceNames,
 ): Promise<TestSystem> {
   const vhost = await createTestVhost(label);
   const databases = {} as Record<ServiceName, TestDatabase>;
@@ -40,11 +42,11 @@ export async function startTestSystem(
     await vhost.delete();
   };
   try {
-    for (const service of ServiceNames) {
+    for (const service of only) {
       databases[service] = await createTestDatabase(service, label);
       ports[service] = await freePort();
     }
-    for (const service of ServiceNames) {
+    for (const service of only) {
       services[service] = ServiceProcess.start(service, envOf(service), ports[service]);
     }
     await Promise.all(Object.values(services).map((service) => service.waitUntilReady()));

@@ -32,21 +32,26 @@ export class InvoiceRepository {
   /**
    * Stores the invoice and the messages announcing it in one transaction, once per
    * message (inbox) and once per order (unique order id): a second request for the same
-   * order, by any route, finds the first invoice and creates nothing.
+   * order, by any route, finds the first invoice and creates nothing, though it may
+   * still answer (`messagesFor` with `created` false).
    */
   async issueOnce(
     inbox: InboxRef,
     invoice: Invoice,
-    messagesFor: (invoice: Invoice) => OutgoingMessage[],
+    messagesFor: (invoice: Invoice, created: boolean) => OutgoingMessage[],
   ): Promise<IssueResult> {
     return this.db.$transaction(async (tx) => {
       if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) {
         return { outcome: 'duplicate' } as const;
       }
       const existing = await tx.invoice.findUnique({ where: { orderId: invoice.orderId } });
-      if (existing) return { outcome: 'duplicate', invoice: toInvoice(existing) } as const;
+      if (existing) {
+        const earlier = toInvoice(existing);
+        for (const message of messagesFor(earlier, false)) await addToOutbox(tx, message);
+        return { outcome: 'duplicate', invoice: earlier } as const;
+      }
       await tx.invoice.create({ data: invoice });
-      for (const message of messagesFor(invoice)) await addToOutbox(tx, message);
+      for (const message of messagesFor(invoice, true)) await addToOutbox(tx, message);
       return { outcome: 'processed', invoice } as const;
     });
   }

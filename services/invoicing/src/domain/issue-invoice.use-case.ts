@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Envelope, LineItem } from '@app/contracts';
-import { buildMessage, type HandlerOutcome } from '@app/messaging';
+import { buildMessage, type HandlerOutcome, type OutgoingMessage } from '@app/messaging';
 import type { InvoiceRepository } from '../data-access/invoice.repository';
 import type { Invoice } from './invoice';
 
@@ -18,14 +18,22 @@ export interface IssueInvoiceDeps {
 }
 
 /**
- * Issues the invoice of an order and announces it with `InvoiceIssued`, in the same
- * transaction, at most once per order however often the request arrives.
+ * How the outcome travels back. Event style: announce `InvoiceIssued` to whoever
+ * subscribed. Command style: reply `InvoiceCreated` to the sender of the command.
+ */
+export type Answer = { style: 'event' } | { style: 'command' };
+
+/**
+ * Issues the invoice of an order, at most once per order however often the request
+ * arrives, and answers in the same transaction. A repeated command is answered again
+ * with the invoice issued first, so a sender that asks twice still hears back.
  */
 export async function issueInvoice(
   deps: IssueInvoiceDeps,
   consumer: string,
   cause: Envelope,
   request: IssueInvoiceRequest,
+  answer: Answer,
 ): Promise<HandlerOutcome> {
   const invoice: Invoice = {
     id: randomUUID(),
@@ -39,25 +47,46 @@ export async function issueInvoice(
   const result = await deps.invoices.issueOnce(
     { consumer, messageId: cause.messageId, type: cause.type },
     invoice,
-    (issued) => [
-      buildMessage(
-        'InvoiceIssued',
-        {
-          invoiceId: issued.id,
-          orderId: issued.orderId,
-          totalCents: issued.totalCents,
-          currency: issued.currency,
-          issuedAt: issued.createdAt.toISOString(),
-        },
-        'invoicing',
-        {
-          correlationId: issued.orderId,
-          causationId: cause.messageId,
-          traceparent: cause.traceparent,
-        },
-      ),
-    ],
+    (issued, created) => answerFor(issued, created, cause, answer),
   );
-  if (result.outcome === 'processed') deps.outboxWritten();
+  deps.outboxWritten();
   return result.outcome;
+}
+
+function answerFor(
+  invoice: Invoice,
+  created: boolean,
+  cause: Envelope,
+  answer: Answer,
+): OutgoingMessage[] {
+  const causation = {
+    correlationId: invoice.orderId,
+    causationId: cause.messageId,
+    traceparent: cause.traceparent,
+  };
+  if (answer.style === 'command') {
+    return [
+      buildMessage(
+        'InvoiceCreated',
+        { invoiceId: invoice.id, orderId: invoice.orderId },
+        'invoicing',
+        causation,
+      ),
+    ];
+  }
+  if (!created) return [];
+  return [
+    buildMessage(
+      'InvoiceIssued',
+      {
+        invoiceId: invoice.id,
+        orderId: invoice.orderId,
+        totalCents: invoice.totalCents,
+        currency: invoice.currency,
+        issuedAt: invoice.createdAt.toISOString(),
+      },
+      'invoicing',
+      causation,
+    ),
+  ];
 }

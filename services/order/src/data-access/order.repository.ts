@@ -84,6 +84,17 @@ export class OrderRepository {
     });
   }
 
+  /** Marks the order FAILED with the reason; the first reason recorded is kept. */
+  async markFailed(orderId: string, reason: string): Promise<void> {
+    await this.db.$executeRawUnsafe(
+      `UPDATE orders SET status = 'FAILED', updated_at = now(),
+              failure_reason = COALESCE(failure_reason, $2)
+        WHERE id = $1::uuid`,
+      orderId,
+      reason,
+    );
+  }
+
   /**
    * Applies `change` to the order once per message: the inbox row, the lock on the order
    * and the update share one transaction, so a redelivery finds the inbox row and stops.

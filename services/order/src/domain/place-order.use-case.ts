@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { LineItem, ShippingAddress } from '@app/contracts';
-import { buildMessage } from '@app/messaging';
+import { Exchanges, type LineItem, type ShippingAddress } from '@app/contracts';
+import { buildMessage, type OutgoingMessage } from '@app/messaging';
 import type { OrderRepository } from '../data-access/order.repository';
 import { MAX_TOTAL_CENTS, totalOf, type MessagingStyle, type Order } from './order';
 
@@ -26,9 +26,9 @@ export type PlaceOrderResult =
   | { kind: 'total-too-large'; totalCents: number };
 
 /**
- * Places an order: stores it with its `NewOrder` event in one transaction, so the
- * announcement is sent if and only if the order exists. With an idempotency key, a
- * retried request returns the order the first one created.
+ * Places an order: stores it with its outgoing messages in one transaction, so they are
+ * sent if and only if the order exists. With an idempotency key, a retried request
+ * returns the order the first one created.
  */
 export async function placeOrder(
   deps: PlaceOrderDeps,
@@ -56,24 +56,11 @@ export async function placeOrder(
     createdAt: now,
     updatedAt: now,
   };
-  const newOrder = buildMessage(
-    'NewOrder',
-    {
-      orderId: order.id,
-      customerId: order.customerId,
-      items: order.items,
-      totalCents: order.totalCents,
-      currency: order.currency,
-      shippingAddress: order.shippingAddress,
-      placedAt: now.toISOString(),
-    },
-    'order',
-    { correlationId: order.id },
-  );
+  const messages = messagesFor(order);
   try {
     await deps.orders.insert(
       order,
-      [newOrder],
+      messages,
       idempotencyKey ? { key: idempotencyKey, requestHash } : undefined,
     );
   } catch (err) {
@@ -99,4 +86,52 @@ function replayOf(
 
 function hashRequest(request: PlaceOrderRequest): string {
   return createHash('sha256').update(JSON.stringify(request)).digest('hex');
+}
+
+/**
+ * The two styles side by side. Event style: announce `NewOrder` and let whoever is
+ * subscribed decide. Command style: tell Invoicing and Shipping what to do, each with
+ * the address for its reply.
+ */
+export function messagesFor(order: Order): OutgoingMessage[] {
+  const causation = { correlationId: order.id };
+  if (order.style === 'event') {
+    return [
+      buildMessage(
+        'NewOrder',
+        {
+          orderId: order.id,
+          customerId: order.customerId,
+          items: order.items,
+          totalCents: order.totalCents,
+          currency: order.currency,
+          shippingAddress: order.shippingAddress,
+          placedAt: order.createdAt.toISOString(),
+        },
+        'order',
+        causation,
+      ),
+    ];
+  }
+  const replies = { ...causation, replyTo: Exchanges.orderReplies.name };
+  return [
+    buildMessage(
+      'CreateInvoice',
+      {
+        orderId: order.id,
+        customerId: order.customerId,
+        items: order.items,
+        totalCents: order.totalCents,
+        currency: order.currency,
+      },
+      'order',
+      replies,
+    ),
+    buildMessage(
+      'ShipOrder',
+      { orderId: order.id, items: order.items, shippingAddress: order.shippingAddress },
+      'order',
+      replies,
+    ),
+  ];
 }

@@ -43,3 +43,16 @@ export async function recordShipment(
     ? { outcome: 'processed', status: result.order.status }
     : { outcome: 'duplicate' };
 }
+
+/**
+ * Records that a command of the order could not be delivered (no queue was bound for it:
+ * its recipient is not deployed). The order fails with the reason; outcomes that still
+ * arrive for it later leave it failed.
+ */
+export async function recordUndeliverable(
+  orders: OrderRepository,
+  orderId: string,
+  reason: string,
+): Promise<void> {
+  await orders.markFailed(orderId, reason);
+}

@@ -32,19 +32,25 @@ export class ShipmentRepository {
 
   /**
    * Stores the shipment and the messages announcing it in one transaction, once per
-   * message (inbox) and once per order (unique order id).
+   * message (inbox) and once per order (unique order id): a second request for the same
+   * order finds the first shipment and creates nothing, though it may still answer
+   * (`messagesFor` with `created` false).
    */
   async prepareOnce(
     inbox: InboxRef,
     shipment: Shipment,
-    messagesFor: (shipment: Shipment) => OutgoingMessage[],
+    messagesFor: (shipment: Shipment, created: boolean) => OutgoingMessage[],
   ): Promise<PrepareResult> {
     return this.db.$transaction(async (tx) => {
       if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) {
         return { outcome: 'duplicate' } as const;
       }
       const existing = await tx.shipment.findUnique({ where: { orderId: shipment.orderId } });
-      if (existing) return { outcome: 'duplicate', shipment: toShipment(existing) } as const;
+      if (existing) {
+        const earlier = toShipment(existing);
+        for (const message of messagesFor(earlier, false)) await addToOutbox(tx, message);
+        return { outcome: 'duplicate', shipment: earlier } as const;
+      }
       await tx.shipment.create({
         data: {
           ...shipment,
@@ -52,7 +58,7 @@ export class ShipmentRepository {
           shippingAddress: shipment.shippingAddress as unknown as Prisma.InputJsonValue,
         },
       });
-      for (const message of messagesFor(shipment)) await addToOutbox(tx, message);
+      for (const message of messagesFor(shipment, true)) await addToOutbox(tx, message);
       return { outcome: 'processed', shipment } as const;
     });
   }

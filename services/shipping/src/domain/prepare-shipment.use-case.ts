@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Envelope, LineItem, ShippingAddress } from '@app/contracts';
-import { buildMessage, type HandlerOutcome } from '@app/messaging';
+import { buildMessage, type HandlerOutcome, type OutgoingMessage } from '@app/messaging';
 import type { ShipmentRepository } from '../data-access/shipment.repository';
 import type { Shipment } from './shipment';
 
@@ -16,14 +16,22 @@ export interface PrepareShipmentDeps {
 }
 
 /**
- * Prepares the shipment of an order and announces it with `ShipmentPrepared`, in the
- * same transaction, at most once per order however often the request arrives.
+ * How the outcome travels back. Event style: announce `ShipmentPrepared` to whoever
+ * subscribed. Command style: reply `ShipmentCreated` to the sender of the command.
+ */
+export type Answer = { style: 'event' } | { style: 'command' };
+
+/**
+ * Prepares the shipment of an order, at most once per order however often the request
+ * arrives, and answers in the same transaction. A repeated command is answered again
+ * with the shipment prepared first.
  */
 export async function prepareShipment(
   deps: PrepareShipmentDeps,
   consumer: string,
   cause: Envelope,
   request: PrepareShipmentRequest,
+  answer: Answer,
 ): Promise<HandlerOutcome> {
   const shipment: Shipment = {
     id: randomUUID(),
@@ -36,23 +44,44 @@ export async function prepareShipment(
   const result = await deps.shipments.prepareOnce(
     { consumer, messageId: cause.messageId, type: cause.type },
     shipment,
-    (prepared) => [
-      buildMessage(
-        'ShipmentPrepared',
-        {
-          shipmentId: prepared.id,
-          orderId: prepared.orderId,
-          preparedAt: prepared.createdAt.toISOString(),
-        },
-        'shipping',
-        {
-          correlationId: prepared.orderId,
-          causationId: cause.messageId,
-          traceparent: cause.traceparent,
-        },
-      ),
-    ],
+    (prepared, created) => answerFor(prepared, created, cause, answer),
   );
-  if (result.outcome === 'processed') deps.outboxWritten();
+  deps.outboxWritten();
   return result.outcome;
+}
+
+function answerFor(
+  shipment: Shipment,
+  created: boolean,
+  cause: Envelope,
+  answer: Answer,
+): OutgoingMessage[] {
+  const causation = {
+    correlationId: shipment.orderId,
+    causationId: cause.messageId,
+    traceparent: cause.traceparent,
+  };
+  if (answer.style === 'command') {
+    return [
+      buildMessage(
+        'ShipmentCreated',
+        { shipmentId: shipment.id, orderId: shipment.orderId },
+        'shipping',
+        causation,
+      ),
+    ];
+  }
+  if (!created) return [];
+  return [
+    buildMessage(
+      'ShipmentPrepared',
+      {
+        shipmentId: shipment.id,
+        orderId: shipment.orderId,
+        preparedAt: shipment.createdAt.toISOString(),
+      },
+      'shipping',
+      causation,
+    ),
+  ];
 }

@@ -11,6 +11,7 @@ const PlaceOrderBody = z.strictObject({
   items: z.array(LineItemSchema).min(1).max(100),
   shippingAddress: ShippingAddressSchema,
   currency: CurrencySchema.default('EUR'),
+  style: z.enum(['event', 'command']).optional(),
 });
 
 const IdempotencyKey = z.string().min(1).max(200).optional();

@@ -1,11 +1,14 @@
 import { on, type Subscription } from '@app/messaging';
 import type { OrderRepository } from '../../data-access/order.repository';
+import { invoiceCreatedHandler } from './invoice-created.handler';
 import { invoiceIssuedHandler } from './invoice-issued.handler';
+import { shipmentCreatedHandler } from './shipment-created.handler';
 import { shipmentPreparedHandler } from './shipment-prepared.handler';
 
 /** Everything the Order service consumes, and where. */
 export function subscriptions(orders: OrderRepository): Subscription[] {
   return [
+    // Event style: outcome events of Invoicing and Shipping that Order subscribes to.
     {
       queue: 'order.invoice-issued',
       handlers: [on('InvoiceIssued', invoiceIssuedHandler(orders, 'order.invoice-issued'))],
@@ -14,6 +17,14 @@ export function subscriptions(orders: OrderRepository): Subscription[] {
       queue: 'order.shipment-prepared',
       handlers: [
         on('ShipmentPrepared', shipmentPreparedHandler(orders, 'order.shipment-prepared')),
+      ],
+    },
+    // Command style: replies addressed to Order.
+    {
+      queue: 'order.replies',
+      handlers: [
+        on('InvoiceCreated', invoiceCreatedHandler(orders, 'order.replies')),
+        on('ShipmentCreated', shipmentCreatedHandler(orders, 'order.replies')),
       ],
     },
   ];

@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { ConfigError, backoffDelay, env, loadConfig, serviceEnvSchema } from '../../src';
+
+/** The problems of the ConfigError that `run` throws. */
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError, but the configuration was accepted');
+}
+
+describe('loadConfig', () => {
+  const schema = serviceEnvSchema('shipping', 3003);
+
+  test('when the environment is empty, then every variable takes its default', () => {
+    const config = loadConfig(schema, {});
+
+    expect(config).toEqual({
+      NODE_ENV: 'development',
+      PORT: 3003,
+      LOG_LEVEL: 'info',
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/shipping',
+      DB_POOL_SIZE: 10,
+      RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672',
+      PREFETCH: 8,
+      RETRY_DELAYS_MS: [1_000, 5_000, 25_000],
+      OUTBOX_POLL_INTERVAL_MS: 1_000,
+    });
+  });
+
+  test('when several variables are wrong, then one ConfigError lists every problem at once', () => {
+    const environment = {
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      RABBITMQ_URL: 'http://broker:5672',
+      DATABASE_URL: 'not a url',
+      PREFETCH: '0',
+    };
+
+    const problems = problemsOf(() => loadConfig(schema, environment));
+
+    expect(problems).toHaveLength(5);
+    for (const variable of Object.keys(environment)) {
+      expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^${variable}: `)));
+    }
+    expect(() => loadConfig(schema, environment)).toThrow(
+      expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('  - RABBITMQ_URL: ') }),
+    );
+  });
+
+  test('when a variable is set to an empty string, then it falls back to its default', () => {
+    const config = loadConfig(schema, { PORT: '', RABBITMQ_URL: '', RETRY_DELAYS_MS: '', LOG_LEVEL: '' });
+
+    expect(config.PORT).toBe(3003);
+    expect(config.RABBITMQ_URL).toBe('amqp://guest:guest@127.0.0.1:5672');
+    expect(config.RETRY_DELAYS_MS).toEqual([1_000, 5_000, 25_000]);
+    expect(config.LOG_LEVEL).toBe('info');
+  });
+
+  test('when values are given as strings, then numbers are coerced and unknown variables ignored', () => {
+    const config = loadConfig(schema, { PORT: '0', PREFETCH: '4', DB_POOL_SIZE: '20', HOME: '/root', INSTANCE_ID: 'b' });
+
+    expect(config).toMatchObject({ PORT: 0, PREFETCH: 4, DB_POOL_SIZE: 20, INSTANCE_ID: 'b' });
+    expect(config).not.toHaveProperty('HOME');
+  });
+
+  test('when RETRY_DELAYS_MS is a comma-separated list, then it is parsed to milliseconds, spaces allowed', () => {
+    expect(loadConfig(schema, { RETRY_DELAYS_MS: '50, 100,2000' }).RETRY_DELAYS_MS).toEqual([50, 100, 2_000]);
+  });
+
+  test.each(['1000,abc', '1000,,2000', '-5', '0', '1.5', 'abc'])(
+    'when RETRY_DELAYS_MS is %p, then it is refused',
+    (value) => {
+      expect(problemsOf(() => loadConfig(schema, { RETRY_DELAYS_MS: value }))).toEqual([
+        expect.stringMatching(/^RETRY_DELAYS_MS: must be a comma-separated list of positive integers/),
+      ]);
+    },
+  );
+
+  test.each(['http://guest:guest@127.0.0.1:5672', 'postgresql://127.0.0.1/x', '127.0.0.1:5672', 'amqp'])(
+    'when RABBITMQ_URL is %p, then it is refused for its scheme',
+    (value) => {
+      expect(problemsOf(() => loadConfig(schema, { RABBITMQ_URL: value }))).toEqual([
+        'RABBITMQ_URL: must be a URL with scheme amqp or amqps',
+      ]);
+    },
+  );
+
+  test.each(['amqp://user:pw@broker:5672/vhost', 'amqps://broker'])('when RABBITMQ_URL is %p, then it is accepted', (value) => {
+    expect(loadConfig(schema, { RABBITMQ_URL: value }).RABBITMQ_URL).toBe(value);
+  });
+
+  test('when a port is out of range, then it is refused', () => {
+    expect(problemsOf(() => loadConfig(schema, { PORT: '70000' }))).toEqual([expect.stringMatching(/^PORT: /)]);
+  });
+
+  test('when a schema is extended by a service, then its own variables are checked together with the common ones', () => {
+    const extended = serviceEnvSchema('order', 3001).extend({ FEATURE_LIMIT: env.positiveInt(3) });
+
+    expect(problemsOf(() => loadConfig(extended, { FEATURE_LIMIT: '-1', PORT: 'x' }))).toEqual([
+      expect.stringMatching(/^PORT: /),
+      expect.stringMatching(/^FEATURE_LIMIT: /),
+    ]);
+    expect(loadConfig(extended, {}).FEATURE_LIMIT).toBe(3);
+  });
+
+  test('when the schema fails at its root, then the problem is named (root)', () => {
+    expect(problemsOf(() => loadConfig(z.string(), {}))).toEqual([expect.stringMatching(/^\(root\): /)]);
+  });
+});
+
+describe('backoffDelay', () => {
+  test.each([
+    [1, 100, 10_000, 50, 100],
+    [2, 100, 10_000, 100, 200],
+    [4, 100, 10_000, 400, 800],
+    [10, 100, 10_000, 5_000, 10_000],
+    [50, 100, 10_000, 5_000, 10_000],
+    [0, 100, 10_000, 50, 100],
+  ])('when attempt %p has base %p and cap %p, then the delay lies between %p and %p', (attempt, base, cap, low, high) => {
+    for (let i = 0; i < 200; i += 1) {
+      const delay = backoffDelay(attempt, base, cap);
+      expect(Number.isInteger(delay)).toBe(true);
+      expect(delay).toBeGreaterThanOrEqual(low);
+      expect(delay).toBeLessThanOrEqual(high);
+    }
+  });
+
+  test('when the random source is at its extremes, then the delay spans half the ceiling to the ceiling', () => {
+    const random = jest.spyOn(Math, 'random');
+    try {
+      random.mockReturnValue(0);
+      expect(backoffDelay(3, 100, 10_000)).toBe(200);
+      random.mockReturnValue(0.999_999);
+      expect(backoffDelay(3, 100, 10_000)).toBe(400);
+    } finally {
+      random.mockRestore();
+    }
+  });
+});
