@@ -81,7 +81,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.json({ status: 'up' });
   });
   app.get('/health/ready', async (_req, res) => {
-    const checks = await options.readiness();
+    const checks = await options.readiness().catch((err: unknown) => ({
+      readiness: err instanceof Error ? err.message : String(err),
+    }));
     const down = Object.entries(checks).filter(([, problem]) => problem !== undefined);
     const body = {
       status: down.length === 0 ? 'ready' : 'not ready',

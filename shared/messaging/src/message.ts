@@ -100,6 +100,8 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 /** Continues the trace of `parent` with a new span id, or starts a new trace. */
 export function childTraceparent(parent?: string): string {
   const match = parent ? TRACEPARENT.exec(parent) : null;
+  // An all-zero trace id is invalid (W3C Trace Context): start a new trace instead.
+  if (match && /^0+$/.test(match[1] ?? '')) return childTraceparent();
   const traceId = match?.[1] ?? randomBytes(16).toString('hex');
   const flags = match?.[3] ?? '01';
   return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;

@@ -118,7 +118,7 @@ export class OutboxRelay {
       this.leaseMs,
     );
     if (rows.length === 0) return 0;
-    rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+    rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
     const sent: bigint[] = [];
     const failed: { id: bigint; error: string }[] = [];
     await Promise.all(

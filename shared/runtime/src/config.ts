@@ -67,8 +67,11 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
     RETRY_DELAYS_MS: z
       .string()
       .default('1000,5000,25000')
+      .refine((value) => /^\s*\d+\s*(,\s*\d+\s*)*$/.test(value), {
+        message: 'must be a comma-separated list of positive integers (milliseconds)',
+      })
       .transform((value) => value.split(',').map((part) => Number(part.trim())))
-      .refine((delays) => delays.length > 0 && delays.every((d) => Number.isInteger(d) && d > 0), {
+      .refine((delays) => delays.every((d) => Number.isInteger(d) && d > 0), {
         message: 'must be a comma-separated list of positive integers (milliseconds)',
       }),
     OUTBOX_POLL_INTERVAL_MS: env.positiveInt(1_000),

@@ -8,3 +8,4 @@ export * from './processes';
 export * from './test-broker';
 export * from './wait';
 export * from './system';
+export * from './service-under-test';

@@ -44,13 +44,16 @@ export class InvoiceRepository {
       if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) {
         return { outcome: 'duplicate' } as const;
       }
-      const existing = await tx.invoice.findUnique({ where: { orderId: invoice.orderId } });
-      if (existing) {
-        const earlier = toInvoice(existing);
+      // ON CONFLICT DO NOTHING: a concurrent request for the same order waits for the
+      // first to commit, then finds its invoice instead of failing on the unique index.
+      const { count } = await tx.invoice.createMany({ data: [invoice], skipDuplicates: true });
+      if (count === 0) {
+        const earlier = toInvoice(
+          await tx.invoice.findUniqueOrThrow({ where: { orderId: invoice.orderId } }),
+        );
         for (const message of messagesFor(earlier, false)) await addToOutbox(tx, message);
         return { outcome: 'duplicate', invoice: earlier } as const;
       }
-      await tx.invoice.create({ data: invoice });
       for (const message of messagesFor(invoice, true)) await addToOutbox(tx, message);
       return { outcome: 'processed', invoice } as const;
     });

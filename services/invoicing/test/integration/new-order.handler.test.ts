@@ -1,53 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import {
-  TestBroker,
   aNewOrder,
-  createTestDatabase,
-  createTestVhost,
   request,
+  startServiceUnderTest,
   waitFor,
+  type ServiceUnderTest,
   type Spy,
+  type TestBroker,
   type TestDatabase,
-  type TestVhost,
 } from '@app/testing';
 import { readConfig } from '../../src/config';
 import { start, type RunningInvoicingService } from '../../src/main';
 
 describe('invoicing: NewOrder handler against a real broker and database', () => {
-  let vhost: TestVhost;
+  let sut: ServiceUnderTest<RunningInvoicingService>;
   let db: TestDatabase;
   let broker: TestBroker;
-  let service: RunningInvoicingService;
   let issued: Spy;
   let url: string;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('invoicing');
-    db = await createTestDatabase('invoicing');
-    broker = await TestBroker.connect(vhost.url);
-    await broker.declareExchanges();
+    sut = await startServiceUnderTest('invoicing', 'invoicing-events', (env) =>
+      start(readConfig(env)),
+    );
+    ({ db, broker, url } = sut);
     issued = await broker.spy('invoicing.events', 'invoice.issued');
-    service = await start(
-      readConfig({
-        PORT: '0',
-        DATABASE_URL: db.url,
-        RABBITMQ_URL: vhost.url,
-        LOG_LEVEL: 'silent',
-        RETRY_DELAYS_MS: '50,100',
-      }),
-    );
-    url = `http://127.0.0.1:${service.port}`;
-    await waitFor(
-      'invoicing to be ready',
-      async () => (await request(`${url}/health/ready`)).status === 200,
-    );
   });
 
   afterAll(async () => {
-    await service?.stop();
-    await broker?.close();
-    await db?.drop();
-    await vhost?.delete();
+    await sut?.teardown();
   });
 
   const unsentMessages = async () =>

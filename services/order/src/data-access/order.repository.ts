@@ -75,6 +75,7 @@ export class OrderRepository {
           idempotencyKey: idempotency?.key ?? null,
           requestHash: idempotency?.requestHash ?? null,
           createdAt: order.createdAt,
+          updatedAt: order.updatedAt,
           items: {
             create: order.items.map((item, position) => ({ position, ...item })),
           },

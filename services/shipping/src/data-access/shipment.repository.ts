@@ -45,19 +45,25 @@ export class ShipmentRepository {
       if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) {
         return { outcome: 'duplicate' } as const;
       }
-      const existing = await tx.shipment.findUnique({ where: { orderId: shipment.orderId } });
-      if (existing) {
-        const earlier = toShipment(existing);
+      // ON CONFLICT DO NOTHING: a concurrent request for the same order waits for the
+      // first to commit, then finds its shipment instead of failing on the unique index.
+      const { count } = await tx.shipment.createMany({
+        data: [
+          {
+            ...shipment,
+            items: shipment.items as unknown as Prisma.InputJsonValue,
+            shippingAddress: shipment.shippingAddress as unknown as Prisma.InputJsonValue,
+          },
+        ],
+        skipDuplicates: true,
+      });
+      if (count === 0) {
+        const earlier = toShipment(
+          await tx.shipment.findUniqueOrThrow({ where: { orderId: shipment.orderId } }),
+        );
         for (const message of messagesFor(earlier, false)) await addToOutbox(tx, message);
         return { outcome: 'duplicate', shipment: earlier } as const;
       }
-      await tx.shipment.create({
-        data: {
-          ...shipment,
-          items: shipment.items as unknown as Prisma.InputJsonValue,
-          shippingAddress: shipment.shippingAddress as unknown as Prisma.InputJsonValue,
-        },
-      });
       for (const message of messagesFor(shipment, true)) await addToOutbox(tx, message);
       return { outcome: 'processed', shipment } as const;
     });

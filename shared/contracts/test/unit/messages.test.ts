@@ -3,7 +3,13 @@ import type { z } from 'zod';
 import { Messages, isMessageType, type MessageType } from '../../src';
 
 const item = { sku: 'SKU-BOOK-1', quantity: 2, unitPriceCents: 1_250 };
-const address = { name: 'Ada Lovelace', street: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
+const address = {
+  name: 'Ada Lovelace',
+  street: '12 St James Square',
+  city: 'London',
+  postalCode: 'SW1Y 4JH',
+  country: 'GB',
+};
 
 /** One valid payload of every message type of the contract. */
 const examples: { [T in MessageType]: () => Record<string, unknown> } = {
@@ -16,7 +22,13 @@ const examples: { [T in MessageType]: () => Record<string, unknown> } = {
     shippingAddress: address,
     placedAt: '2025-01-31T12:00:00.000Z',
   }),
-  CreateInvoice: () => ({ orderId: randomUUID(), customerId: 'customer-1', items: [item], totalCents: 2_500, currency: 'EUR' }),
+  CreateInvoice: () => ({
+    orderId: randomUUID(),
+    customerId: 'customer-1',
+    items: [item],
+    totalCents: 2_500,
+    currency: 'EUR',
+  }),
   ShipOrder: () => ({ orderId: randomUUID(), items: [item], shippingAddress: address }),
   InvoiceIssued: () => ({
     invoiceId: randomUUID(),
@@ -25,7 +37,11 @@ const examples: { [T in MessageType]: () => Record<string, unknown> } = {
     currency: 'EUR',
     issuedAt: '2025-01-31T12:00:01.000Z',
   }),
-  ShipmentPrepared: () => ({ shipmentId: randomUUID(), orderId: randomUUID(), preparedAt: '2025-01-31T12:00:02Z' }),
+  ShipmentPrepared: () => ({
+    shipmentId: randomUUID(),
+    orderId: randomUUID(),
+    preparedAt: '2025-01-31T12:00:02Z',
+  }),
   InvoiceCreated: () => ({ invoiceId: randomUUID(), orderId: randomUUID() }),
   ShipmentCreated: () => ({ shipmentId: randomUUID(), orderId: randomUUID() }),
 };
@@ -47,14 +63,21 @@ describe('message contracts', () => {
     expect(result.data).toEqual(example);
   });
 
-  test.each(types)('when %s carries fields the schema does not know, then it is accepted and they are stripped', (type) => {
-    const example = examples[type]();
+  test.each(types)(
+    'when %s carries fields the schema does not know, then it is accepted and they are stripped',
+    (type) => {
+      const example = examples[type]();
 
-    const result = schemaOf(type).safeParse({ ...example, addedInVersion2: 'ignored', nested: { x: 1 } });
+      const result = schemaOf(type).safeParse({
+        ...example,
+        addedInVersion2: 'ignored',
+        nested: { x: 1 },
+      });
 
-    expect(result.success).toBe(true);
-    expect(result.data).toEqual(example);
-  });
+      expect(result.success).toBe(true);
+      expect(result.data).toEqual(example);
+    },
+  );
 
   test('when a line item or address carries unknown fields, then those are stripped too', () => {
     const example = examples.NewOrder();
@@ -70,7 +93,12 @@ describe('message contracts', () => {
   });
 
   const centsCases = types.flatMap((type) =>
-    'totalCents' in examples[type]() ? [[type, 'totalCents', -1], [type, 'totalCents', 12.5]] as const : [],
+    'totalCents' in examples[type]()
+      ? ([
+          [type, 'totalCents', -1],
+          [type, 'totalCents', 12.5],
+        ] as const)
+      : [],
   );
   test.each(centsCases)('when %s has %s of %p, then it is rejected', (type, field, value) => {
     const result = schemaOf(type).safeParse({ ...examples[type](), [field]: value });
@@ -80,22 +108,37 @@ describe('message contracts', () => {
   });
 
   const itemTypes = types.filter((type) => 'items' in examples[type]());
-  test.each(itemTypes.flatMap((type) => [[type, -100], [type, 99.9]] as const))(
-    'when a line item of %s has unitPriceCents %p, then it is rejected',
-    (type, unitPriceCents) => {
-      const result = schemaOf(type).safeParse({ ...examples[type](), items: [{ ...item, unitPriceCents }] });
+  test.each(
+    itemTypes.flatMap(
+      (type) =>
+        [
+          [type, -100],
+          [type, 99.9],
+        ] as const,
+    ),
+  )('when a line item of %s has unitPriceCents %p, then it is rejected', (type, unitPriceCents) => {
+    const result = schemaOf(type).safeParse({
+      ...examples[type](),
+      items: [{ ...item, unitPriceCents }],
+    });
 
-      expect(result.success).toBe(false);
-      expect(result.error?.issues[0]?.path).toEqual(['items', 0, 'unitPriceCents']);
-    },
-  );
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['items', 0, 'unitPriceCents']);
+  });
 
-  test.each(itemTypes.flatMap((type) => [[type, 0], [type, 1.5]] as const))(
-    'when a line item of %s has quantity %p, then it is rejected',
-    (type, quantity) => {
-      expect(schemaOf(type).safeParse({ ...examples[type](), items: [{ ...item, quantity }] }).success).toBe(false);
-    },
-  );
+  test.each(
+    itemTypes.flatMap(
+      (type) =>
+        [
+          [type, 0],
+          [type, 1.5],
+        ] as const,
+    ),
+  )('when a line item of %s has quantity %p, then it is rejected', (type, quantity) => {
+    expect(
+      schemaOf(type).safeParse({ ...examples[type](), items: [{ ...item, quantity }] }).success,
+    ).toBe(false);
+  });
 
   test.each(itemTypes)('when %s has no items, then it is rejected', (type) => {
     const result = schemaOf(type).safeParse({ ...examples[type](), items: [] });
@@ -117,15 +160,22 @@ describe('message contracts', () => {
   });
 
   const currencyTypes = types.filter((type) => 'currency' in examples[type]());
-  test.each(currencyTypes.flatMap((type) => [[type, 'eur'], [type, 'EURO'], [type, '€'], [type, '']] as const))(
-    'when %s has currency %p, then it is rejected',
-    (type, currency) => {
-      const result = schemaOf(type).safeParse({ ...examples[type](), currency });
+  test.each(
+    currencyTypes.flatMap(
+      (type) =>
+        [
+          [type, 'eur'],
+          [type, 'EURO'],
+          [type, '€'],
+          [type, ''],
+        ] as const,
+    ),
+  )('when %s has currency %p, then it is rejected', (type, currency) => {
+    const result = schemaOf(type).safeParse({ ...examples[type](), currency });
 
-      expect(result.success).toBe(false);
-      expect(result.error?.issues[0]?.path).toEqual(['currency']);
-    },
-  );
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['currency']);
+  });
 
   test.each(types)('when a required field of %s is missing, then it is rejected', (type) => {
     const example = examples[type]();
@@ -136,11 +186,17 @@ describe('message contracts', () => {
   });
 
   test('when NewOrder has a placedAt that is not an ISO-8601 UTC timestamp, then it is rejected', () => {
-    expect(Messages.NewOrder.schema.safeParse({ ...examples.NewOrder(), placedAt: '31/01/2025' }).success).toBe(false);
+    expect(
+      Messages.NewOrder.schema.safeParse({ ...examples.NewOrder(), placedAt: '31/01/2025' })
+        .success,
+    ).toBe(false);
   });
 
   test('when a shipping address has a country that is not an ISO 3166 alpha-2 code, then it is rejected', () => {
-    const result = Messages.ShipOrder.schema.safeParse({ ...examples.ShipOrder(), shippingAddress: { ...address, country: 'gb' } });
+    const result = Messages.ShipOrder.schema.safeParse({
+      ...examples.ShipOrder(),
+      shippingAddress: { ...address, country: 'gb' },
+    });
 
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.path).toEqual(['shippingAddress', 'country']);

@@ -14,13 +14,24 @@ describe('the shared HTTP edge', () => {
   let base: string;
 
   beforeAll(async () => {
-    const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
-    const app = createHttpApp({ logger, registry: new Registry(), readiness: async () => ({ ...readiness }) });
+    const logger = pino(
+      { level: 'debug' },
+      { write: (line: string) => void logLines.push(JSON.parse(line)) },
+    );
+    const app = createHttpApp({
+      logger,
+      registry: new Registry(),
+      readiness: async () => ({ ...readiness }),
+    });
     app.get('/things/:id', (req) => {
       throw AppError.notFound('THING.NOT_FOUND', `Thing ${req.params.id} does not exist.`);
     });
     app.post('/things', (req, res) => {
-      const body = parseInput(z.object({ name: z.string().min(1), count: z.int() }), req.body, 'body');
+      const body = parseInput(
+        z.object({ name: z.string().min(1), count: z.int() }),
+        req.body,
+        'body',
+      );
       res.status(201).json(body);
     });
     app.get('/conflict', () => {
@@ -55,7 +66,12 @@ describe('the shared HTTP edge', () => {
     } catch {
       // not JSON: keep the text
     }
-    return { status: response.status, headers: response.headers, text, body: body as Record<string, unknown> };
+    return {
+      status: response.status,
+      headers: response.headers,
+      text,
+      body: body as Record<string, unknown>,
+    };
   };
 
   const post = (path: string, body: string, contentType = 'application/json') =>
@@ -82,7 +98,11 @@ describe('the shared HTTP edge', () => {
     const response = await call('/things/42');
 
     expect(response.status).toBe(404);
-    expect(response.body).toMatchObject({ code: 'THING.NOT_FOUND', detail: 'Thing 42 does not exist.', title: 'Not Found' });
+    expect(response.body).toMatchObject({
+      code: 'THING.NOT_FOUND',
+      detail: 'Thing 42 does not exist.',
+      title: 'Not Found',
+    });
   });
 
   test('when input fails validation, then the answer is 400 naming every offending field', async () => {
@@ -110,12 +130,21 @@ describe('the shared HTTP edge', () => {
 
       expect(response.status).toBe(500);
       expect(response.headers.get('content-type')).toContain('application/problem+json');
-      expect(response.body).toMatchObject({ code: 'INTERNAL', status: 500, title: 'Internal Server Error' });
+      expect(response.body).toMatchObject({
+        code: 'INTERNAL',
+        status: 500,
+        title: 'Internal Server Error',
+      });
       expect(response.text).not.toContain('hunter2');
       expect(response.text).not.toMatch(/\bat .*\.ts:\d+/);
       expect(response.body).not.toHaveProperty('stack');
-      const logged = logLines.find((line) => line.requestId === response.body.requestId && line.msg === 'request failed');
-      expect(logged).toMatchObject({ url: path, err: expect.objectContaining({ message: expect.stringContaining('hunter2') }) });
+      const logged = logLines.find(
+        (line) => line.requestId === response.body.requestId && line.msg === 'request failed',
+      );
+      expect(logged).toMatchObject({
+        url: path,
+        err: expect.objectContaining({ message: expect.stringContaining('hunter2') }),
+      });
     },
   );
 
@@ -143,7 +172,10 @@ describe('the shared HTTP edge', () => {
   });
 
   test('when the body is 2 MB, then the answer is 413', async () => {
-    const response = await post('/things', JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), count: 1 }));
+    const response = await post(
+      '/things',
+      JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), count: 1 }),
+    );
 
     expect(response.status).toBe(413);
     expect(response.body).toMatchObject({ code: 'REQUEST.TOO_LARGE' });
@@ -190,8 +222,23 @@ describe('the shared HTTP edge', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
     expect(response.text).toContain('# TYPE http_requests_total counter');
-    expect(response.text).toMatch(/http_requests_total\{method="GET",route="\/things\/:id",status="404"\} \d+/);
-    expect(response.text).toMatch(/http_requests_total\{method="GET",route="unmatched",status="404"\} \d+/);
+    expect(response.text).toMatch(
+      /http_requests_total\{method="GET",route="\/things\/:id",status="404"\} \d+/,
+    );
+    expect(response.text).toMatch(
+      /http_requests_total\{method="GET",route="unmatched",status="404"\} \d+/,
+    );
     expect(response.text).toContain('process_cpu_user_seconds_total');
+  });
+
+  test('when the port is already taken, then listen() rejects instead of crashing the process', async () => {
+    const port = (server.address() as AddressInfo).port;
+    const app = createHttpApp({
+      logger: pino({ level: 'silent' }),
+      registry: new Registry(),
+      readiness: async () => ({}),
+    });
+
+    await expect(listen(finishApp(app), port, '127.0.0.1')).rejects.toThrow(/EADDRINUSE/);
   });
 });

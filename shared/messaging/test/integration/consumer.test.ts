@@ -33,8 +33,10 @@ const QUEUE = 'test.new-order';
  */
 function sqlClientOf(db: Pool | PoolClient): SqlClient {
   return {
-    $executeRawUnsafe: async (query: string, ...values: unknown[]) => (await db.query(query, values)).rowCount ?? 0,
-    $queryRawUnsafe: async <T>(query: string, ...values: unknown[]) => (await db.query(query, values)).rows as T,
+    $executeRawUnsafe: async (query: string, ...values: unknown[]) =>
+      (await db.query(query, values)).rowCount ?? 0,
+    $queryRawUnsafe: async <T>(query: string, ...values: unknown[]) =>
+      (await db.query(query, values)).rows as T,
   };
 }
 
@@ -53,9 +55,15 @@ async function inTransaction(pool: Pool, work: (tx: SqlClient) => Promise<void>)
 }
 
 /** The value of one labelled series of a counter in `registry`. */
-async function counter(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+async function counter(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
   const metric = await registry.getSingleMetric(name)?.get();
-  const series = metric?.values.find((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value));
+  const series = metric?.values.find((v) =>
+    Object.entries(labels).every(([k, value]) => v.labels[k] === value),
+  );
   return series?.value ?? 0;
 }
 
@@ -63,9 +71,15 @@ async function counter(registry: Registry, name: string, labels: Record<string, 
 class ControlledHandler {
   readonly calls: { orderId: string; attempt: number; messageId: string }[] = [];
   readonly processed: string[] = [];
-  private readonly behaviour = new Map<string, (message: IncomingMessage<NewOrder>) => Promise<void> | void>();
+  private readonly behaviour = new Map<
+    string,
+    (message: IncomingMessage<NewOrder>) => Promise<void> | void
+  >();
 
-  behaveFor(orderId: string, behaviour: (message: IncomingMessage<NewOrder>) => Promise<void> | void): void {
+  behaveFor(
+    orderId: string,
+    behaviour: (message: IncomingMessage<NewOrder>) => Promise<void> | void,
+  ): void {
     this.behaviour.set(orderId, behaviour);
   }
 
@@ -75,7 +89,11 @@ class ControlledHandler {
       handlers: [
         on('NewOrder', async (message) => {
           const { orderId } = message.payload;
-          this.calls.push({ orderId, attempt: message.attempt, messageId: message.envelope.messageId });
+          this.calls.push({
+            orderId,
+            attempt: message.attempt,
+            messageId: message.envelope.messageId,
+          });
           await this.behaviour.get(orderId)?.(message);
           this.processed.push(orderId);
         }),
@@ -103,7 +121,9 @@ describe('messaging against a real broker and database', () => {
     );
 
   /** A Messaging instance as a service would build it, on this file's vhost; stopped after all tests. */
-  function messagingWith(options: Partial<MessagingOptions> & Pick<MessagingOptions, 'db'>): Messaging {
+  function messagingWith(
+    options: Partial<MessagingOptions> & Pick<MessagingOptions, 'db'>,
+  ): Messaging {
     const messaging = new Messaging({
       service: 'order',
       url: vhost.url,
@@ -142,12 +162,17 @@ describe('messaging against a real broker and database', () => {
 
     beforeAll(async () => {
       registry = new Registry();
-      messaging = messagingWith({ db: sqlClientOf(pool), registry, subscriptions: [handler.subscription(QUEUE)] });
+      messaging = messagingWith({
+        db: sqlClientOf(pool),
+        registry,
+        subscriptions: [handler.subscription(QUEUE)],
+      });
       messaging.start();
       await waitFor('the consumer to be ready', () => messaging.problem() === undefined);
     });
 
-    const consumed = (outcome: string) => counter(registry, 'messages_consumed_total', { queue: QUEUE, outcome });
+    const consumed = (outcome: string) =>
+      counter(registry, 'messages_consumed_total', { queue: QUEUE, outcome });
 
     test('when a handler fails twice and then succeeds, then the message is processed on attempt 3 after both retry queues', async () => {
       const order = aNewOrder();
@@ -176,7 +201,11 @@ describe('messaging against a real broker and database', () => {
       const messageId = randomUUID();
       const traceparent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
 
-      await broker.publishMessage('NewOrder', order, { messageId, userId: 'guest', headers: { traceparent } });
+      await broker.publishMessage('NewOrder', order, {
+        messageId,
+        userId: 'guest',
+        headers: { traceparent },
+      });
 
       const parked = await waitFor('the message to be parked', async () =>
         (await broker.drain(`${QUEUE}.dead`)).find((m) => m.raw.properties.messageId === messageId),
@@ -203,8 +232,12 @@ describe('messaging against a real broker and database', () => {
       expect(String(headers['x-last-error'])).toContain('database exploded on attempt 3');
       expect(new Date(String(headers['x-dead-at'])).toString()).not.toBe('Invalid Date');
       // The broker records each TTL expiry; it shows the message went through both retry queues.
-      const deaths = (headers['x-death'] as { queue: string; reason: string }[]).map((d) => `${d.queue}:${d.reason}`);
-      expect(deaths).toEqual(expect.arrayContaining([`${QUEUE}.retry.50ms:expired`, `${QUEUE}.retry.100ms:expired`]));
+      const deaths = (headers['x-death'] as { queue: string; reason: string }[]).map(
+        (d) => `${d.queue}:${d.reason}`,
+      );
+      expect(deaths).toEqual(
+        expect.arrayContaining([`${QUEUE}.retry.50ms:expired`, `${QUEUE}.retry.100ms:expired`]),
+      );
     });
 
     test('when a message is parked, then the next message on the queue is still processed', async () => {
@@ -217,7 +250,9 @@ describe('messaging against a real broker and database', () => {
       const failingId = await broker.publishMessage('NewOrder', failing);
       await broker.publishMessage('NewOrder', healthy);
 
-      await waitFor('the healthy order to be processed', () => handler.processed.includes(healthy.orderId));
+      await waitFor('the healthy order to be processed', () =>
+        handler.processed.includes(healthy.orderId),
+      );
       const parked = await waitFor('the failing order to be parked', async () =>
         (await broker.drain(`${QUEUE}.dead`)).find((m) => m.raw.properties.messageId === failingId),
       );
@@ -231,12 +266,20 @@ describe('messaging against a real broker and database', () => {
       const lateSubscriber = new ControlledHandler();
       await broker.publishMessage('NewOrder', early);
 
-      const subscriber = messagingWith({ db: sqlClientOf(pool), subscriptions: [lateSubscriber.subscription('test.late-subscriber')] });
-      await waitFor('the late subscriber to be consuming', () => subscriber.problem() === undefined);
+      const subscriber = messagingWith({
+        db: sqlClientOf(pool),
+        subscriptions: [lateSubscriber.subscription('test.late-subscriber')],
+      });
+      await waitFor(
+        'the late subscriber to be consuming',
+        () => subscriber.problem() === undefined,
+      );
       await broker.publishMessage('NewOrder', late);
 
       // The queue is FIFO: had the early message been routed to it, it would have come first.
-      await waitFor('the late order to reach the late subscriber', () => lateSubscriber.processed.includes(late.orderId));
+      await waitFor('the late order to reach the late subscriber', () =>
+        lateSubscriber.processed.includes(late.orderId),
+      );
       expect(lateSubscriber.calls.map((c) => c.orderId)).toEqual([late.orderId]);
       await waitFor('the existing subscriber to get both', () =>
         [early.orderId, late.orderId].every((id) => handler.processed.includes(id)),
@@ -263,7 +306,8 @@ describe('messaging against a real broker and database', () => {
       await waitFor('the broker connection', () => messaging.problem() === undefined);
     });
 
-    const published = (type: string, outcome: string) => counter(registry, 'messages_published_total', { type, outcome });
+    const published = (type: string, outcome: string) =>
+      counter(registry, 'messages_published_total', { type, outcome });
 
     test('when a message is written with addToOutbox, then the relay publishes it with confirms and marks it sent', async () => {
       const order = aNewOrder();
@@ -273,9 +317,15 @@ describe('messaging against a real broker and database', () => {
       await inTransaction(pool, (tx) => addToOutbox(tx, message));
       messaging.outboxWritten();
 
-      const [received] = await orderEvents.waitForCount(1, (m) => m.raw.properties.messageId === message.messageId);
+      const [received] = await orderEvents.waitForCount(
+        1,
+        (m) => m.raw.properties.messageId === message.messageId,
+      );
       expect(received?.body).toEqual(order);
-      expect(received?.raw.fields).toMatchObject({ exchange: 'order.events', routingKey: 'order.new' });
+      expect(received?.raw.fields).toMatchObject({
+        exchange: 'order.events',
+        routingKey: 'order.new',
+      });
       expect(received?.raw.properties).toMatchObject({
         messageId: message.messageId,
         type: 'NewOrder',
@@ -286,7 +336,10 @@ describe('messaging against a real broker and database', () => {
         deliveryMode: 2,
       });
       expect(received?.raw.properties.headers?.traceparent).toBe(message.properties.traceparent);
-      await waitFor('the row to be marked sent', async () => (await unsent(db, [message.messageId])).length === 0);
+      await waitFor(
+        'the row to be marked sent',
+        async () => (await unsent(db, [message.messageId])).length === 0,
+      );
       const [row] = await db.query<{ attempts: number; last_error: string | null }>(
         'SELECT attempts, last_error FROM outbox_messages WHERE message_id = $1',
         [message.messageId],
@@ -300,7 +353,9 @@ describe('messaging against a real broker and database', () => {
       const otherPool = new Pool({ connectionString: other.url, max: 3 });
       try {
         const orders = [aNewOrder(), aNewOrder(), aNewOrder()];
-        const messages = orders.map((order) => buildMessage('NewOrder', order, 'order', { correlationId: order.orderId }));
+        const messages = orders.map((order) =>
+          buildMessage('NewOrder', order, 'order', { correlationId: order.orderId }),
+        );
         const ids = messages.map((m) => m.messageId);
         await inTransaction(otherPool, async (tx) => {
           for (const message of messages) await addToOutbox(tx, message);
@@ -311,8 +366,13 @@ describe('messaging against a real broker and database', () => {
         restarted.start();
 
         await orderEvents.waitForCount(3, (m) => ids.includes(String(m.raw.properties.messageId)));
-        await waitFor('every row to be marked sent', async () => (await unsent(other, ids)).length === 0);
-        const rows = await other.query<{ attempts: number }>('SELECT attempts FROM outbox_messages');
+        await waitFor(
+          'every row to be marked sent',
+          async () => (await unsent(other, ids)).length === 0,
+        );
+        const rows = await other.query<{ attempts: number }>(
+          'SELECT attempts FROM outbox_messages',
+        );
         expect(rows.map((r) => r.attempts)).toEqual([1, 1, 1]);
         await restarted.stop();
       } finally {
@@ -325,7 +385,13 @@ describe('messaging against a real broker and database', () => {
       const order = aNewOrder();
       const command = buildMessage(
         'CreateInvoice',
-        { orderId: order.orderId, customerId: order.customerId, items: order.items, totalCents: order.totalCents, currency: order.currency },
+        {
+          orderId: order.orderId,
+          customerId: order.customerId,
+          items: order.items,
+          totalCents: order.totalCents,
+          currency: order.currency,
+        },
         'order',
         { correlationId: order.orderId, replyTo: 'order.replies' },
       );
@@ -334,7 +400,9 @@ describe('messaging against a real broker and database', () => {
       await inTransaction(pool, (tx) => addToOutbox(tx, command));
       messaging.outboxWritten();
 
-      const back = await waitFor('the command to be returned', () => returned.find((m) => m.messageId === command.messageId));
+      const back = await waitFor('the command to be returned', () =>
+        returned.find((m) => m.messageId === command.messageId),
+      );
       expect(back).toMatchObject({
         type: 'CreateInvoice',
         exchange: 'invoicing.commands',
@@ -342,13 +410,19 @@ describe('messaging against a real broker and database', () => {
         payload: { orderId: order.orderId },
       });
       expect(await published('CreateInvoice', 'returned')).toBe(returnedBefore + 1);
-      await waitFor('the row to be settled', async () => (await unsent(db, [command.messageId])).length === 0);
+      await waitFor(
+        'the row to be settled',
+        async () => (await unsent(db, [command.messageId])).length === 0,
+      );
     });
   });
 
   describe('lifecycle', () => {
     test('when Messaging is created, then problem() names what is missing until its queues are consumed, and is undefined after', async () => {
-      const messaging = messagingWith({ db: sqlClientOf(pool), subscriptions: [new ControlledHandler().subscription('test.readiness')] });
+      const messaging = messagingWith({
+        db: sqlClientOf(pool),
+        subscriptions: [new ControlledHandler().subscription('test.readiness')],
+      });
 
       expect(messaging.problem()).toEqual(expect.any(String));
 
@@ -358,7 +432,11 @@ describe('messaging against a real broker and database', () => {
 
     test('when Messaging is stopped, then stop() resolves, the connection is closed and its queue is no longer consumed', async () => {
       const handler = new ControlledHandler();
-      const messaging = messagingWith({ db: sqlClientOf(pool), subscriptions: [handler.subscription('test.stopping')], outbox: true });
+      const messaging = messagingWith({
+        db: sqlClientOf(pool),
+        subscriptions: [handler.subscription('test.stopping')],
+        outbox: true,
+      });
       messaging.start();
       await waitFor('the consumer to be ready', () => messaging.problem() === undefined);
 
@@ -368,7 +446,10 @@ describe('messaging against a real broker and database', () => {
       expect(messaging.problem()).toEqual(expect.any(String));
       const order = aNewOrder();
       await broker.publishMessage('NewOrder', order);
-      await waitFor('the message to wait in the queue', async () => (await broker.depth('test.stopping')) === 1);
+      await waitFor(
+        'the message to wait in the queue',
+        async () => (await broker.depth('test.stopping')) === 1,
+      );
       expect(handler.processed).not.toContain(order.orderId);
     });
   });

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ZodError } from 'zod';
 import type { NewOrder } from '@app/contracts';
-import { buildMessage, childTraceparent, toPublishOptions, type OutgoingProperties } from '../../src/message';
+import {
+  buildMessage,
+  childTraceparent,
+  toPublishOptions,
+  type OutgoingProperties,
+} from '../../src/message';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -12,7 +17,13 @@ const aNewOrder = (overrides: Partial<NewOrder> = {}): NewOrder => ({
   items: [{ sku: 'SKU-BOOK-1', quantity: 2, unitPriceCents: 1_250 }],
   totalCents: 2_500,
   currency: 'EUR',
-  shippingAddress: { name: 'Ada Lovelace', street: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+  shippingAddress: {
+    name: 'Ada Lovelace',
+    street: '12 St James Square',
+    city: 'London',
+    postalCode: 'SW1Y 4JH',
+    country: 'GB',
+  },
   placedAt: '2025-01-31T12:00:00.000Z',
   ...overrides,
 });
@@ -24,7 +35,12 @@ describe('buildMessage', () => {
 
     const message = buildMessage('NewOrder', order, 'order', { correlationId: order.orderId });
 
-    expect(message).toMatchObject({ type: 'NewOrder', exchange: 'order.events', routingKey: 'order.new', payload: order });
+    expect(message).toMatchObject({
+      type: 'NewOrder',
+      exchange: 'order.events',
+      routingKey: 'order.new',
+      payload: order,
+    });
     expect(message.messageId).toMatch(UUID);
     expect(message.properties).toMatchObject({
       messageId: message.messageId,
@@ -52,15 +68,24 @@ describe('buildMessage', () => {
     const parent = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`;
     const orderId = randomUUID();
 
-    const message = buildMessage('ShipOrder', { orderId, items: aNewOrder().items, shippingAddress: aNewOrder().shippingAddress }, 'order', {
-      correlationId: orderId,
-      causationId,
-      traceparent: parent,
-      replyTo: 'order.replies',
-    });
+    const message = buildMessage(
+      'ShipOrder',
+      { orderId, items: aNewOrder().items, shippingAddress: aNewOrder().shippingAddress },
+      'order',
+      {
+        correlationId: orderId,
+        causationId,
+        traceparent: parent,
+        replyTo: 'order.replies',
+      },
+    );
 
     expect(message).toMatchObject({ exchange: 'shipping.commands', routingKey: 'ShipOrder' });
-    expect(message.properties).toMatchObject({ causationId, replyTo: 'order.replies', correlationId: orderId });
+    expect(message.properties).toMatchObject({
+      causationId,
+      replyTo: 'order.replies',
+      correlationId: orderId,
+    });
     expect(TRACEPARENT.exec(message.properties.traceparent)?.[1]).toBe('1'.repeat(32));
   });
 
@@ -73,15 +98,22 @@ describe('buildMessage', () => {
   ])('when the payload has %s, then building throws and nothing is built', (_case, overrides) => {
     const payload = aNewOrder(overrides as Partial<NewOrder>);
 
-    expect(() => buildMessage('NewOrder', payload, 'order', { correlationId: randomUUID() })).toThrow(ZodError);
+    expect(() =>
+      buildMessage('NewOrder', payload, 'order', { correlationId: randomUUID() }),
+    ).toThrow(ZodError);
   });
 
   test('when the payload has fields the contract does not know, then they are not sent', () => {
     const order = aNewOrder();
 
-    const message = buildMessage('NewOrder', { ...order, internalNote: 'secret' } as NewOrder, 'order', {
-      correlationId: order.orderId,
-    });
+    const message = buildMessage(
+      'NewOrder',
+      { ...order, internalNote: 'secret' } as NewOrder,
+      'order',
+      {
+        correlationId: order.orderId,
+      },
+    );
 
     expect(message.payload).toEqual(order);
   });
@@ -109,16 +141,17 @@ describe('childTraceparent', () => {
     expect(TRACEPARENT.exec(first)?.[1]).not.toBe(TRACEPARENT.exec(second)?.[1]);
   });
 
-  test.each(['garbage', `01-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, `00-${'A'.repeat(32)}-${'b'.repeat(16)}-01`])(
-    'when the parent %p is malformed, then a new trace starts instead of copying it',
-    (parent) => {
-      const child = childTraceparent(parent);
+  test.each([
+    'garbage',
+    `01-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
+    `00-${'A'.repeat(32)}-${'b'.repeat(16)}-01`,
+  ])('when the parent %p is malformed, then a new trace starts instead of copying it', (parent) => {
+    const child = childTraceparent(parent);
 
-      expect(child).toMatch(TRACEPARENT);
-      expect(child).not.toContain('a'.repeat(32));
-      expect(child).not.toContain('A'.repeat(32));
-    },
-  );
+    expect(child).toMatch(TRACEPARENT);
+    expect(child).not.toContain('a'.repeat(32));
+    expect(child).not.toContain('A'.repeat(32));
+  });
 });
 
 describe('toPublishOptions', () => {
@@ -158,6 +191,9 @@ describe('toPublishOptions', () => {
     const options = toPublishOptions({ ...properties, causationId, replyTo: 'order.replies' });
 
     expect(options.replyTo).toBe('order.replies');
-    expect(options.headers).toMatchObject({ 'x-causation-id': causationId, traceparent: properties.traceparent });
+    expect(options.headers).toMatchObject({
+      'x-causation-id': causationId,
+      traceparent: properties.traceparent,
+    });
   });
 });

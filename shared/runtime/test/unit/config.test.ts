@@ -47,12 +47,20 @@ describe('loadConfig', () => {
       expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^${variable}: `)));
     }
     expect(() => loadConfig(schema, environment)).toThrow(
-      expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('  - RABBITMQ_URL: ') }),
+      expect.objectContaining({
+        name: 'ConfigError',
+        message: expect.stringContaining('  - RABBITMQ_URL: '),
+      }),
     );
   });
 
   test('when a variable is set to an empty string, then it falls back to its default', () => {
-    const config = loadConfig(schema, { PORT: '', RABBITMQ_URL: '', RETRY_DELAYS_MS: '', LOG_LEVEL: '' });
+    const config = loadConfig(schema, {
+      PORT: '',
+      RABBITMQ_URL: '',
+      RETRY_DELAYS_MS: '',
+      LOG_LEVEL: '',
+    });
 
     expect(config.PORT).toBe(3003);
     expect(config.RABBITMQ_URL).toBe('amqp://guest:guest@127.0.0.1:5672');
@@ -61,40 +69,57 @@ describe('loadConfig', () => {
   });
 
   test('when values are given as strings, then numbers are coerced and unknown variables ignored', () => {
-    const config = loadConfig(schema, { PORT: '0', PREFETCH: '4', DB_POOL_SIZE: '20', HOME: '/root', INSTANCE_ID: 'b' });
+    const config = loadConfig(schema, {
+      PORT: '0',
+      PREFETCH: '4',
+      DB_POOL_SIZE: '20',
+      HOME: '/root',
+      INSTANCE_ID: 'b',
+    });
 
     expect(config).toMatchObject({ PORT: 0, PREFETCH: 4, DB_POOL_SIZE: 20, INSTANCE_ID: 'b' });
     expect(config).not.toHaveProperty('HOME');
   });
 
   test('when RETRY_DELAYS_MS is a comma-separated list, then it is parsed to milliseconds, spaces allowed', () => {
-    expect(loadConfig(schema, { RETRY_DELAYS_MS: '50, 100,2000' }).RETRY_DELAYS_MS).toEqual([50, 100, 2_000]);
+    expect(loadConfig(schema, { RETRY_DELAYS_MS: '50, 100,2000' }).RETRY_DELAYS_MS).toEqual([
+      50, 100, 2_000,
+    ]);
   });
 
   test.each(['1000,abc', '1000,,2000', '-5', '0', '1.5', 'abc'])(
     'when RETRY_DELAYS_MS is %p, then it is refused',
     (value) => {
       expect(problemsOf(() => loadConfig(schema, { RETRY_DELAYS_MS: value }))).toEqual([
-        expect.stringMatching(/^RETRY_DELAYS_MS: must be a comma-separated list of positive integers/),
+        expect.stringMatching(
+          /^RETRY_DELAYS_MS: must be a comma-separated list of positive integers/,
+        ),
       ]);
     },
   );
 
-  test.each(['http://guest:guest@127.0.0.1:5672', 'postgresql://127.0.0.1/x', '127.0.0.1:5672', 'amqp'])(
-    'when RABBITMQ_URL is %p, then it is refused for its scheme',
-    (value) => {
-      expect(problemsOf(() => loadConfig(schema, { RABBITMQ_URL: value }))).toEqual([
-        'RABBITMQ_URL: must be a URL with scheme amqp or amqps',
-      ]);
-    },
-  );
-
-  test.each(['amqp://user:pw@broker:5672/vhost', 'amqps://broker'])('when RABBITMQ_URL is %p, then it is accepted', (value) => {
-    expect(loadConfig(schema, { RABBITMQ_URL: value }).RABBITMQ_URL).toBe(value);
+  test.each([
+    'http://guest:guest@127.0.0.1:5672',
+    'postgresql://127.0.0.1/x',
+    '127.0.0.1:5672',
+    'amqp',
+  ])('when RABBITMQ_URL is %p, then it is refused for its scheme', (value) => {
+    expect(problemsOf(() => loadConfig(schema, { RABBITMQ_URL: value }))).toEqual([
+      'RABBITMQ_URL: must be a URL with scheme amqp or amqps',
+    ]);
   });
 
+  test.each(['amqp://user:pw@broker:5672/vhost', 'amqps://broker'])(
+    'when RABBITMQ_URL is %p, then it is accepted',
+    (value) => {
+      expect(loadConfig(schema, { RABBITMQ_URL: value }).RABBITMQ_URL).toBe(value);
+    },
+  );
+
   test('when a port is out of range, then it is refused', () => {
-    expect(problemsOf(() => loadConfig(schema, { PORT: '70000' }))).toEqual([expect.stringMatching(/^PORT: /)]);
+    expect(problemsOf(() => loadConfig(schema, { PORT: '70000' }))).toEqual([
+      expect.stringMatching(/^PORT: /),
+    ]);
   });
 
   test('when a schema is extended by a service, then its own variables are checked together with the common ones', () => {
@@ -108,7 +133,9 @@ describe('loadConfig', () => {
   });
 
   test('when the schema fails at its root, then the problem is named (root)', () => {
-    expect(problemsOf(() => loadConfig(z.string(), {}))).toEqual([expect.stringMatching(/^\(root\): /)]);
+    expect(problemsOf(() => loadConfig(z.string(), {}))).toEqual([
+      expect.stringMatching(/^\(root\): /),
+    ]);
   });
 });
 
@@ -120,14 +147,17 @@ describe('backoffDelay', () => {
     [10, 100, 10_000, 5_000, 10_000],
     [50, 100, 10_000, 5_000, 10_000],
     [0, 100, 10_000, 50, 100],
-  ])('when attempt %p has base %p and cap %p, then the delay lies between %p and %p', (attempt, base, cap, low, high) => {
-    for (let i = 0; i < 200; i += 1) {
-      const delay = backoffDelay(attempt, base, cap);
-      expect(Number.isInteger(delay)).toBe(true);
-      expect(delay).toBeGreaterThanOrEqual(low);
-      expect(delay).toBeLessThanOrEqual(high);
-    }
-  });
+  ])(
+    'when attempt %p has base %p and cap %p, then the delay lies between %p and %p',
+    (attempt, base, cap, low, high) => {
+      for (let i = 0; i < 200; i += 1) {
+        const delay = backoffDelay(attempt, base, cap);
+        expect(Number.isInteger(delay)).toBe(true);
+        expect(delay).toBeGreaterThanOrEqual(low);
+        expect(delay).toBeLessThanOrEqual(high);
+      }
+    },
+  );
 
   test('when the random source is at its extremes, then the delay spans half the ceiling to the ceiling', () => {
     const random = jest.spyOn(Math, 'random');

@@ -1,0 +1,266 @@
+import { randomUUID } from 'node:crypto';
+import type { InvoiceIssued, ShipmentPrepared } from '@app/contracts';
+import {
+  TestBroker,
+  anOrderRequest,
+  createTestDatabase,
+  createTestVhost,
+  request,
+  waitFor,
+  type ReceivedMessage,
+  type TestDatabase,
+  type TestVhost,
+} from '@app/testing';
+import { readConfig } from '../../src/config';
+import { start, type RunningOrderService } from '../../src/main';
+
+describe('order: InvoiceIssued and ShipmentPrepared handlers against a real broker and database', () => {
+  let vhost: TestVhost;
+  let db: TestDatabase;
+  let broker: TestBroker;
+  let service: RunningOrderService;
+  let url: string;
+
+  beforeAll(async () => {
+    vhost = await createTestVhost('order-outcomes');
+    db = await createTestDatabase('order', 'order-outcomes');
+    broker = await TestBroker.connect(vhost.url);
+    await broker.declareExchanges();
+    service = await start(
+      readConfig({
+        PORT: '0',
+        DATABASE_URL: db.url,
+        RABBITMQ_URL: vhost.url,
+        LOG_LEVEL: 'silent',
+        RETRY_DELAYS_MS: '50,100',
+      }),
+    );
+    url = `http://127.0.0.1:${service.port}`;
+    await waitFor(
+      'order to be ready',
+      async () => (await request(`${url}/health/ready`)).status === 200,
+    );
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await broker?.close();
+    await db?.drop();
+    await vhost?.delete();
+  });
+
+  const placeOrder = async (): Promise<{ id: string; totalCents: number }> => {
+    const response = await request(`${url}/orders`, { body: anOrderRequest() });
+    expect(response.status).toBe(202);
+    return response.body;
+  };
+
+  const anInvoiceIssued = (order: { id: string; totalCents?: number }): InvoiceIssued => ({
+    invoiceId: randomUUID(),
+    orderId: order.id,
+    totalCents: order.totalCents ?? 2_899,
+    currency: 'EUR',
+    issuedAt: new Date().toISOString(),
+  });
+
+  const aShipmentPrepared = (order: { id: string }): ShipmentPrepared => ({
+    shipmentId: randomUUID(),
+    orderId: order.id,
+    preparedAt: new Date().toISOString(),
+  });
+
+  const orderOf = async (id: string) => (await request(`${url}/orders/${id}`)).body;
+
+  const orderReaches = (id: string, status: string) =>
+    waitFor(`order ${id} to be ${status}`, async () => {
+      const order = await orderOf(id);
+      return order?.status === status ? order : undefined;
+    });
+
+  const inboxRows = async (messageId: string) =>
+    Number(
+      (
+        await db.query<{ n: string }>(
+          'SELECT count(*) AS n FROM inbox_messages WHERE message_id = $1',
+          [messageId],
+        )
+      )[0]?.n,
+    );
+
+  /** Deliveries of `queue` the consumer reported with `outcome`, read from /metrics. */
+  const consumed = async (queue: string, outcome: string): Promise<number> => {
+    const metrics = (await request(`${url}/metrics`)).body as string;
+    const line = metrics
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('messages_consumed_total{') &&
+          l.includes(`queue="${queue}"`) &&
+          l.includes(`outcome="${outcome}"`),
+      );
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+
+  const parkedIn = (queue: string, messageId: string) => {
+    const taken: ReceivedMessage[] = [];
+    return waitFor(`message ${messageId} to be parked in ${queue}`, async () => {
+      taken.push(...(await broker.drain(queue)));
+      const parked = taken.filter((m) => m.raw.properties.messageId === messageId);
+      return parked.length > 0 ? parked : undefined;
+    });
+  };
+
+  test('when InvoiceIssued arrives for a placed order, then the order is INVOICED with the invoice id', async () => {
+    const order = await placeOrder();
+    const invoice = anInvoiceIssued(order);
+
+    await broker.publishMessage('InvoiceIssued', invoice);
+
+    const invoiced = await orderReaches(order.id, 'INVOICED');
+    expect(invoiced).toMatchObject({ invoiceId: invoice.invoiceId, shipmentId: null });
+  });
+
+  test('when ShipmentPrepared follows InvoiceIssued, then the order is COMPLETED with both ids', async () => {
+    const order = await placeOrder();
+    const invoice = anInvoiceIssued(order);
+    await broker.publishMessage('InvoiceIssued', invoice);
+    await orderReaches(order.id, 'INVOICED');
+    const shipment = aShipmentPrepared(order);
+
+    await broker.publishMessage('ShipmentPrepared', shipment);
+
+    const completed = await orderReaches(order.id, 'COMPLETED');
+    expect(completed).toMatchObject({
+      invoiceId: invoice.invoiceId,
+      shipmentId: shipment.shipmentId,
+    });
+  });
+
+  test('when ShipmentPrepared arrives before InvoiceIssued, then the order is SHIPPED and then COMPLETED', async () => {
+    const order = await placeOrder();
+    const shipment = aShipmentPrepared(order);
+
+    await broker.publishMessage('ShipmentPrepared', shipment);
+
+    const shipped = await orderReaches(order.id, 'SHIPPED');
+    expect(shipped).toMatchObject({ shipmentId: shipment.shipmentId, invoiceId: null });
+    const invoice = anInvoiceIssued(order);
+
+    await broker.publishMessage('InvoiceIssued', invoice);
+
+    const completed = await orderReaches(order.id, 'COMPLETED');
+    expect(completed).toMatchObject({
+      invoiceId: invoice.invoiceId,
+      shipmentId: shipment.shipmentId,
+    });
+  });
+
+  test('when the same InvoiceIssued is delivered twice, then it is applied once', async () => {
+    const order = await placeOrder();
+    const invoice = anInvoiceIssued(order);
+    const messageId = randomUUID();
+    const duplicatesBefore = await consumed('order.invoice-issued', 'duplicate');
+    await broker.publishMessage('InvoiceIssued', invoice, { messageId });
+    const invoiced = await orderReaches(order.id, 'INVOICED');
+
+    await broker.publishMessage('InvoiceIssued', invoice, { messageId });
+
+    await waitFor(
+      'the second delivery to be recognised as a duplicate',
+      async () => (await consumed('order.invoice-issued', 'duplicate')) === duplicatesBefore + 1,
+    );
+    expect(await inboxRows(messageId)).toBe(1);
+    expect(await orderOf(order.id)).toEqual(invoiced);
+  });
+
+  test('when a second InvoiceIssued names another invoice for an invoiced order, then the first invoice id is kept', async () => {
+    const order = await placeOrder();
+    const first = anInvoiceIssued(order);
+    await broker.publishMessage('InvoiceIssued', first);
+    await orderReaches(order.id, 'INVOICED');
+    const second = anInvoiceIssued(order);
+
+    const messageId = await broker.publishMessage('InvoiceIssued', second);
+
+    await waitFor(
+      'the second message in the inbox',
+      async () => (await inboxRows(messageId)) === 1,
+    );
+    expect(await orderOf(order.id)).toMatchObject({
+      status: 'INVOICED',
+      invoiceId: first.invoiceId,
+    });
+  });
+
+  test('when InvoiceIssued names an unknown order, then it is retried and parked in .dead as failed, not acknowledged as processed', async () => {
+    const invoice = anInvoiceIssued({ id: randomUUID() });
+
+    const messageId = await broker.publishMessage('InvoiceIssued', invoice);
+
+    const parked = await parkedIn('order.invoice-issued.dead', messageId);
+    expect(parked).toHaveLength(1);
+    expect(parked[0]?.raw.properties.headers).toMatchObject({
+      'x-dead-reason': 'failed',
+      'x-dead-queue': 'order.invoice-issued',
+      'x-retry-attempt': 3,
+      'x-last-error': expect.stringContaining(invoice.orderId),
+    });
+    expect(parked[0]?.body).toEqual(invoice);
+    expect(await inboxRows(messageId)).toBe(0);
+  });
+
+  test('when ShipmentPrepared names an unknown order, then it is parked in .dead as failed', async () => {
+    const shipment = aShipmentPrepared({ id: randomUUID() });
+
+    const messageId = await broker.publishMessage('ShipmentPrepared', shipment);
+
+    const parked = await parkedIn('order.shipment-prepared.dead', messageId);
+    expect(parked[0]?.raw.properties.headers).toMatchObject({ 'x-dead-reason': 'failed' });
+    expect(await inboxRows(messageId)).toBe(0);
+  });
+
+  test.each([
+    ['a payload of the wrong shape', { invoiceId: 'not-a-uuid', totalCents: -1 }, {}],
+    ['a sender other than invoicing', undefined, { appId: 'shipping' }],
+    ['no message id', undefined, { messageId: '' }],
+  ])(
+    'when a poison InvoiceIssued with %s arrives, then it is parked in .dead as invalid and the next good one is processed',
+    async (_case, payload, overrides) => {
+      const victim = await placeOrder();
+      const poisonBody = payload ?? anInvoiceIssued(victim);
+      const correlationId = randomUUID();
+      await broker.publishRaw(
+        'invoicing.events',
+        'invoice.issued',
+        Buffer.from(JSON.stringify(poisonBody)),
+        {
+          contentType: 'application/json',
+          persistent: true,
+          type: 'InvoiceIssued',
+          appId: 'invoicing',
+          messageId: randomUUID(),
+          correlationId,
+          ...overrides,
+        },
+      );
+      const order = await placeOrder();
+      const good = anInvoiceIssued(order);
+
+      await broker.publishMessage('InvoiceIssued', good);
+
+      await orderReaches(order.id, 'INVOICED');
+      const parked = await waitFor('the poison message to be parked', async () => {
+        const messages = await broker.drain('order.invoice-issued.dead');
+        const poison = messages.filter((m) => m.raw.properties.correlationId === correlationId);
+        return poison.length > 0 ? poison : undefined;
+      });
+      expect(parked).toHaveLength(1);
+      expect(parked[0]?.raw.properties.headers).toMatchObject({
+        'x-dead-reason': 'invalid',
+        'x-dead-queue': 'order.invoice-issued',
+        'x-last-error': expect.any(String),
+      });
+      expect((await orderOf(victim.id)).status).toBe('PLACED');
+    },
+  );
+});

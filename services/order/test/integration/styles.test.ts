@@ -1,0 +1,91 @@
+import { CreateInvoiceSchema, ShipOrderSchema } from '@app/contracts';
+import {
+  anOrderRequest,
+  request,
+  startServiceUnderTest,
+  type ServiceUnderTest,
+  type Spy,
+} from '@app/testing';
+import { readConfig } from '../../src/config';
+import { start, type RunningOrderService } from '../../src/main';
+
+describe('order: the style of an order decides what it sends', () => {
+  let sut: ServiceUnderTest<RunningOrderService>;
+  let createInvoice: Spy;
+  let shipOrder: Spy;
+  let newOrder: Spy;
+
+  beforeAll(async () => {
+    // Command style by default in this instance, so a request without `style` goes that way.
+    sut = await startServiceUnderTest('order', 'order-styles', (env) => start(readConfig(env)), {
+      MESSAGING_STYLE: 'command',
+    });
+    createInvoice = await sut.broker.spy('invoicing.commands', 'CreateInvoice');
+    shipOrder = await sut.broker.spy('shipping.commands', 'ShipOrder');
+    newOrder = await sut.broker.spy('order.events', 'order.new');
+  });
+
+  afterAll(async () => {
+    await sut?.teardown();
+  });
+
+  const isFor = (orderId: string) => (m: { body: unknown }) =>
+    (m.body as { orderId: string }).orderId === orderId;
+
+  test('when a command-style order is placed, then CreateInvoice and ShipOrder are sent with replyTo order.replies and no NewOrder', async () => {
+    const placed = await request(`${sut.url}/orders`, {
+      body: anOrderRequest({ style: 'command' }),
+    });
+
+    expect(placed.status).toBe(202);
+    expect(placed.body.style).toBe('command');
+    const [invoiceCommand] = await createInvoice.waitForCount(1, isFor(placed.body.id));
+    const [shipCommand] = await shipOrder.waitForCount(1, isFor(placed.body.id));
+    expect(CreateInvoiceSchema.parse(invoiceCommand?.body)).toMatchObject({
+      orderId: placed.body.id,
+      totalCents: placed.body.totalCents,
+      customerId: placed.body.customerId,
+    });
+    expect(ShipOrderSchema.parse(shipCommand?.body)).toMatchObject({
+      orderId: placed.body.id,
+      shippingAddress: placed.body.shippingAddress,
+    });
+    for (const command of [invoiceCommand, shipCommand]) {
+      expect(command?.raw.properties).toMatchObject({
+        replyTo: 'order.replies',
+        appId: 'order',
+        correlationId: placed.body.id,
+      });
+    }
+    expect(newOrder.messages.filter(isFor(placed.body.id))).toHaveLength(0);
+  });
+
+  test('when an order names no style, then MESSAGING_STYLE decides', async () => {
+    const placed = await request(`${sut.url}/orders`, { body: anOrderRequest() });
+
+    expect(placed.body.style).toBe('command');
+    await createInvoice.waitForCount(1, isFor(placed.body.id));
+  });
+
+  test('when an event-style order is placed, then NewOrder is announced and no command is sent', async () => {
+    const placed = await request(`${sut.url}/orders`, { body: anOrderRequest({ style: 'event' }) });
+
+    await newOrder.waitForCount(1, isFor(placed.body.id));
+    expect(createInvoice.messages.filter(isFor(placed.body.id))).toHaveLength(0);
+    expect(shipOrder.messages.filter(isFor(placed.body.id))).toHaveLength(0);
+  });
+
+  test.each([['telepathy'], [''], [42], [null]])(
+    'when the style is %p, then the answer is 400 naming style and nothing is stored',
+    async (style) => {
+      const [before] = await sut.db.query<{ n: string }>('SELECT count(*) AS n FROM orders');
+
+      const response = await request(`${sut.url}/orders`, { body: anOrderRequest({ style }) });
+
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([expect.objectContaining({ field: 'style' })]);
+      const [after] = await sut.db.query<{ n: string }>('SELECT count(*) AS n FROM orders');
+      expect(after?.n).toBe(before?.n);
+    },
+  );
+});

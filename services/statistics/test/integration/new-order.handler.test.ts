@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import {
+  TestBroker,
+  aNewOrder,
+  anItem,
+  createTestDatabase,
+  createTestVhost,
+  request,
+  waitFor,
+  type TestDatabase,
+  type TestVhost,
+} from '@app/testing';
+import { readConfig } from '../../src/config';
+import { start, type RunningStatisticsService } from '../../src/main';
+
+interface CurrencyTotals {
+  currency: string;
+  orders: number;
+  revenueCents: number;
+  itemsSold: number;
+  lastOrderAt: string;
+}
+
+interface Statistics {
+  orders: number;
+  revenueCents: number;
+  itemsSold: number;
+  lastOrderAt: string | null;
+  byCurrency: CurrencyTotals[];
+}
+
+// The database is fresh for this file and each test uses currencies of its own, so every
+// total below is exact rather than "at least".
+describe('statistics: NewOrder handler against a real broker and database', () => {
+  let vhost: TestVhost;
+  let db: TestDatabase;
+  let broker: TestBroker;
+  let service: RunningStatisticsService;
+  let url: string;
+
+  beforeAll(async () => {
+    vhost = await createTestVhost('statistics');
+    db = await createTestDatabase('statistics');
+    broker = await TestBroker.connect(vhost.url);
+    await broker.declareExchanges();
+    service = await start(
+      readConfig({
+        PORT: '0',
+        DATABASE_URL: db.url,
+        RABBITMQ_URL: vhost.url,
+        LOG_LEVEL: 'silent',
+        RETRY_DELAYS_MS: '50,100',
+      }),
+    );
+    url = `http://127.0.0.1:${service.port}`;
+    await waitFor(
+      'statistics to be ready',
+      async () => (await request(`${url}/health/ready`)).status === 200,
+    );
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await broker?.close();
+    await db?.drop();
+    await vhost?.delete();
+  });
+
+  const statistics = async (): Promise<Statistics> => {
+    const response = await request(`${url}/statistics`);
+    expect(response.status).toBe(200);
+    return response.body as Statistics;
+  };
+
+  const totalsOf = (stats: Statistics, currency: string) =>
+    stats.byCurrency.find((t) => t.currency === currency);
+
+  const waitForOrders = (count: number) =>
+    waitFor(`statistics to count ${count} orders`, async () => {
+      const stats = await statistics();
+      return stats.orders === count ? stats : undefined;
+    });
+
+  /** The consumer's own count of deliveries by outcome, read from /metrics. */
+  const consumed = async (outcome: string): Promise<number> => {
+    const text = (await request(`${url}/metrics`)).body as string;
+    const line = text
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('messages_consumed_total{') &&
+          l.includes('queue="statistics.new-order"') &&
+          l.includes(`outcome="${outcome}"`),
+      );
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+
+  const latest = (...dates: (string | null)[]): string =>
+    dates.filter((d): d is string => d !== null).reduce((a, b) => (a > b ? a : b));
+
+  test('when a NewOrder arrives, then it is counted in orders, revenue, items sold, last order time and its currency', async () => {
+    const before = await statistics();
+    const order = aNewOrder({
+      currency: 'EUR',
+      items: [
+        anItem({ quantity: 2, unitPriceCents: 1_250 }),
+        anItem({ sku: 'SKU-PEN-7', quantity: 3, unitPriceCents: 399 }),
+      ],
+    });
+
+    await broker.publishMessage('NewOrder', order);
+
+    const after = await waitForOrders(before.orders + 1);
+    expect(after).toMatchObject({
+      orders: before.orders + 1,
+      revenueCents: before.revenueCents + 2 * 1_250 + 3 * 399,
+      itemsSold: before.itemsSold + 5,
+      lastOrderAt: latest(before.lastOrderAt, order.placedAt),
+    });
+    expect(totalsOf(after, 'EUR')).toEqual({
+      currency: 'EUR',
+      orders: 1,
+      revenueCents: 2 * 1_250 + 3 * 399,
+      itemsSold: 5,
+      lastOrderAt: order.placedAt,
+    });
+  });
+
+  test('when the same NewOrder arrives twice, then it is counted once', async () => {
+    const before = await statistics();
+    const duplicatesBefore = await consumed('duplicate');
+    const order = aNewOrder({ currency: 'CHF' });
+    const messageId = randomUUID();
+
+    await broker.publishMessage('NewOrder', order, { messageId });
+    await broker.publishMessage('NewOrder', order, { messageId });
+
+    await waitFor(
+      'the second delivery to be recognised as a duplicate',
+      async () => (await consumed('duplicate')) === duplicatesBefore + 1,
+    );
+    const after = await statistics();
+    expect(after.orders).toBe(before.orders + 1);
+    expect(after.revenueCents).toBe(before.revenueCents + order.totalCents);
+    expect(totalsOf(after, 'CHF')).toMatchObject({ orders: 1, revenueCents: order.totalCents });
+  });
+
+  test('when orders in two currencies arrive, then byCurrency splits them and the totals add both', async () => {
+    const before = await statistics();
+    const dollars = aNewOrder({
+      currency: 'USD',
+      items: [anItem({ quantity: 1, unitPriceCents: 10_000 })],
+    });
+    const pounds = [
+      aNewOrder({ currency: 'GBP', items: [anItem({ quantity: 4, unitPriceCents: 250 })] }),
+      aNewOrder({ currency: 'GBP', items: [anItem({ quantity: 1, unitPriceCents: 99 })] }),
+    ];
+
+    for (const order of [dollars, ...pounds]) await broker.publishMessage('NewOrder', order);
+
+    const after = await waitForOrders(before.orders + 3);
+    expect(totalsOf(after, 'USD')).toEqual({
+      currency: 'USD',
+      orders: 1,
+      revenueCents: 10_000,
+      itemsSold: 1,
+      lastOrderAt: dollars.placedAt,
+    });
+    expect(totalsOf(after, 'GBP')).toEqual({
+      currency: 'GBP',
+      orders: 2,
+      revenueCents: 1_000 + 99,
+      itemsSold: 5,
+      lastOrderAt: latest(pounds[0]!.placedAt, pounds[1]!.placedAt),
+    });
+    expect(after.revenueCents).toBe(before.revenueCents + 10_000 + 1_099);
+    expect(after.itemsSold).toBe(before.itemsSold + 6);
+    expect(after.byCurrency.map((t) => t.currency)).toEqual(
+      [...after.byCurrency.map((t) => t.currency)].sort(),
+    );
+  });
+
+  test('when 50 NewOrders of one currency arrive at once, then exactly 50 are counted with no lost update', async () => {
+    const before = await statistics();
+    const start = Date.parse('2030-01-01T00:00:00.000Z');
+    const orders = Array.from({ length: 50 }, (_, i) =>
+      aNewOrder({
+        currency: 'JPY',
+        items: [anItem({ quantity: (i % 3) + 1, unitPriceCents: 100 + i })],
+        placedAt: new Date(start + i * 1_000).toISOString(),
+      }),
+    );
+
+    await Promise.all(orders.map((order) => broker.publishMessage('NewOrder', order)));
+
+    const after = await waitForOrders(before.orders + 50);
+    expect(totalsOf(after, 'JPY')).toEqual({
+      currency: 'JPY',
+      orders: 50,
+      revenueCents: orders.reduce((sum, o) => sum + o.totalCents, 0),
+      itemsSold: orders.reduce((sum, o) => sum + o.items[0]!.quantity, 0),
+      lastOrderAt: orders[49]!.placedAt,
+    });
+    expect(after.revenueCents).toBe(
+      before.revenueCents + orders.reduce((sum, o) => sum + o.totalCents, 0),
+    );
+    expect(await db.query('SELECT 1 FROM inbox_messages')).toHaveLength(after.orders);
+  });
+
+  test.each([
+    ['invalid JSON', Buffer.from('{"orderId": '), {}],
+    [
+      'a payload of the wrong shape',
+      Buffer.from(JSON.stringify({ ...aNewOrder(), totalCents: -5 })),
+      {},
+    ],
+    ['an unknown type', Buffer.from('{}'), { type: 'OrderExploded' }],
+    ['a sender other than order', Buffer.from(JSON.stringify(aNewOrder())), { appId: 'shipping' }],
+    ['no message id', Buffer.from(JSON.stringify(aNewOrder())), { messageId: undefined }],
+  ])(
+    'when a poison message with %s arrives, then it is parked in .dead, not counted, and the next good one is counted',
+    async (_case, body, overrides) => {
+      const before = await statistics();
+      await broker.publishRaw('order.events', 'order.new', body, {
+        contentType: 'application/json',
+        persistent: true,
+        type: 'NewOrder',
+        appId: 'order',
+        correlationId: randomUUID(),
+        messageId: randomUUID(),
+        ...overrides,
+      });
+      const good = aNewOrder({ currency: 'SEK' });
+      await broker.publishMessage('NewOrder', good);
+
+      const parked = await waitFor('the poison message to be parked', async () => {
+        const messages = await broker.drain('statistics.new-order.dead');
+        return messages.length > 0 ? messages : undefined;
+      });
+      await waitForOrders(before.orders + 1);
+      expect(parked).toHaveLength(1);
+      expect(parked[0]?.raw.properties.headers).toMatchObject({
+        'x-dead-reason': 'invalid',
+        'x-dead-queue': 'statistics.new-order',
+        'x-last-error': expect.any(String),
+      });
+      expect((await statistics()).orders).toBe(before.orders + 1);
+    },
+  );
+});
