@@ -22,6 +22,7 @@ COPY shared/contracts/package.json shared/contracts/
 COPY shared/runtime/package.json shared/runtime/
 COPY shared/messaging/package.json shared/messaging/
 COPY shared/http/package.json shared/http/
+COPY shared/service/package.json shared/service/
 COPY shared/testing/package.json shared/testing/
 COPY services/order/package.json services/order/
 COPY services/invoicing/package.json services/invoicing/
