@@ -65,9 +65,10 @@ export interface RunningHttpService extends RunningService {
 export async function startService(options: StartServiceOptions): Promise<RunningHttpService> {
   const { service, config, logger, db } = options;
   const registry = new Registry();
-  let messaging: Messaging | undefined;
-  const parts = options.wire({ outboxWritten: () => messaging?.outboxWritten() });
-  messaging = new Messaging({
+  // The parts need the relay's wake-up before messaging, which needs the parts, exists.
+  let wakeRelay = (): void => undefined;
+  const parts = options.wire({ outboxWritten: () => wakeRelay() });
+  const messaging = new Messaging({
     service,
     instance: config.INSTANCE_ID,
     url: config.RABBITMQ_URL,
@@ -81,13 +82,13 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     outboxPollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     onReturned: parts.onReturned,
   });
-  const running = messaging;
-  running.start();
+  wakeRelay = () => messaging.outboxWritten();
+  messaging.start();
 
   const app = createHttpApp({
     logger,
     registry,
-    readiness: async () => ({ database: await databaseProblem(db), broker: running.problem() }),
+    readiness: async () => ({ database: await databaseProblem(db), broker: messaging.problem() }),
   });
   app.use(parts.router);
   const server = await listen(finishApp(app), config.PORT);
@@ -98,7 +99,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     port,
     async stop() {
       await closeServer(server);
-      await running.stop();
+      await messaging.stop();
       await db.$disconnect();
     },
   };

@@ -9,3 +9,4 @@ export * from './test-broker';
 export * from './wait';
 export * from './system';
 export * from './service-under-test';
+export * from './ledger';

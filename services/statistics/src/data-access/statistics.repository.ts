@@ -1,5 +1,5 @@
 import { claimInbox } from '@app/messaging';
-import type { CurrencyTotals } from '../domain/statistics';
+import type { Contribution, CurrencyTotals } from '../domain/statistics';
 import type { Database } from './prisma';
 
 export class StatisticsRepository {
@@ -16,13 +16,22 @@ export class StatisticsRepository {
     }));
   }
 
-  /** Adds one order to its currency's totals, once per message (inbox in the same transaction). */
+  /**
+   * Adds one order to its currency's totals, once per message (inbox) and once per order
+   * (counted_orders), in one transaction.
+   */
   async addOnce(
     inbox: { consumer: string; messageId: string; type: string },
-    contribution: Omit<CurrencyTotals, 'orders'>,
+    contribution: Contribution,
   ): Promise<'processed' | 'duplicate'> {
     return this.db.$transaction(async (tx) => {
       if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) return 'duplicate';
+      const firstTime = await tx.$executeRawUnsafe(
+        `INSERT INTO counted_orders (order_id, currency) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING`,
+        contribution.orderId,
+        contribution.currency,
+      );
+      if (firstTime === 0) return 'duplicate';
       // One statement, so concurrent orders of one currency serialise on the row lock.
       await tx.$executeRawUnsafe(
         `INSERT INTO currency_totals (currency, orders, revenue_cents, items_sold, last_order_at)

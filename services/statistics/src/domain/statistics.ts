@@ -9,8 +9,13 @@ export interface CurrencyTotals {
 }
 
 /** What one order adds to the totals of its currency. */
-export function contributionOf(order: NewOrder): Omit<CurrencyTotals, 'orders'> {
+export interface Contribution extends Omit<CurrencyTotals, 'orders'> {
+  orderId: string;
+}
+
+export function contributionOf(order: NewOrder): Contribution {
   return {
+    orderId: order.orderId,
     currency: order.currency,
     revenueCents: order.totalCents,
     itemsSold: order.items.reduce((sum, item) => sum + item.quantity, 0),
