@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import { loadConfig, serviceEnvSchema } from '@app/runtime';
+import { loadConfig, refuseFaultsInProduction, serviceEnvSchema } from '@app/runtime';
 
 export const ConfigSchema = serviceEnvSchema('invoicing', 3002);
 
 export type Config = z.infer<typeof ConfigSchema>;
 
 export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config =>
-  loadConfig(ConfigSchema, env);
+  loadConfig(ConfigSchema, env, [refuseFaultsInProduction]);

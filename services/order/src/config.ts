@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadConfig, serviceEnvSchema } from '@app/runtime';
+import { loadConfig, refuseFaultsInProduction, serviceEnvSchema } from '@app/runtime';
 
 export const ConfigSchema = serviceEnvSchema('order', 3001).extend({
   /** The style of orders that do not choose one. */
@@ -9,4 +9,4 @@ export const ConfigSchema = serviceEnvSchema('order', 3001).extend({
 export type Config = z.infer<typeof ConfigSchema>;
 
 export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config =>
-  loadConfig(ConfigSchema, env);
+  loadConfig(ConfigSchema, env, [refuseFaultsInProduction]);

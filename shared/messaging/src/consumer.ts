@@ -14,6 +14,7 @@ import {
 import type { Logger } from '@app/runtime';
 import type { BrokerConnection } from './connection';
 import { InvalidMessageError } from './errors';
+import type { FaultSwitches } from './faults';
 import type { MessagingMetrics } from './metrics';
 import {
   DEFAULT_RETRY_DELAYS_MS,
@@ -81,6 +82,7 @@ export interface ConsumerOptions {
   /** Deliveries in flight per queue; keep prefetch times queues within the database pool. */
   prefetch?: number;
   retryDelaysMs?: readonly number[];
+  faults?: FaultSwitches;
 }
 
 class PoisonMessage extends InvalidMessageError {}
@@ -192,6 +194,7 @@ export class Consumer {
       }
       logger = logger.child({ attempt });
       try {
+        await this.options.faults?.beforeHandle(type, attempt);
         const outcome = await parsed.binding.handle({
           envelope: parsed.envelope,
           payload: parsed.payload,

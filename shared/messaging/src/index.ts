@@ -1,6 +1,7 @@
 export * from './connection';
 export * from './consumer';
 export * from './errors';
+export * from './faults';
 export * from './inbox';
 export * from './message';
 export * from './messaging';

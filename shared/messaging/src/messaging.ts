@@ -3,6 +3,7 @@ import type { Logger } from '@app/runtime';
 import type { Registry } from 'prom-client';
 import { BrokerConnection } from './connection';
 import { Consumer, type Subscription } from './consumer';
+import type { FaultSwitches } from './faults';
 import type { OutgoingMessage } from './message';
 import { createMessagingMetrics, type MessagingMetrics } from './metrics';
 import { OutboxRelay } from './outbox';
@@ -27,6 +28,7 @@ export interface MessagingOptions {
   onReturned?: (message: OutgoingMessage) => Promise<void>;
   /** Distinguishes instances of one service in the broker's connection list. */
   instance?: string;
+  faults?: FaultSwitches;
 }
 
 /**
@@ -60,6 +62,7 @@ export class Messaging {
         subscriptions: options.subscriptions,
         prefetch: options.prefetch,
         retryDelaysMs: options.retryDelaysMs,
+        faults: options.faults,
       });
     }
     if (options.outbox) {
@@ -71,6 +74,7 @@ export class Messaging {
         batchSize: options.outboxBatchSize,
         pollIntervalMs: options.outboxPollIntervalMs,
         onReturned: options.onReturned,
+        faults: options.faults,
       });
       this.relay = relay;
     }

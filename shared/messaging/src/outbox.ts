@@ -2,6 +2,7 @@ import type { Logger } from '@app/runtime';
 import { delay } from '@app/runtime';
 import { Messages } from '@app/contracts';
 import type { OutgoingMessage, OutgoingProperties } from './message';
+import type { FaultSwitches } from './faults';
 import type { Publisher } from './publisher';
 import type { SqlClient } from './sql';
 
@@ -41,6 +42,7 @@ export interface OutboxRelayOptions {
   leaseMs?: number;
   /** Called when the broker returned an unroutable `mandatory` message. */
   onReturned?: (message: OutgoingMessage) => Promise<void>;
+  faults?: FaultSwitches;
 }
 
 /**
@@ -89,7 +91,9 @@ export class OutboxRelay {
       this.pendingWake = false;
       let published = 0;
       try {
-        if (this.options.isConnected()) published = await this.publishBatch();
+        if (this.options.isConnected() && !this.options.faults?.relayPaused) {
+          published = await this.publishBatch();
+        }
         failures = 0;
       } catch (err) {
         failures += 1;
@@ -127,6 +131,7 @@ export class OutboxRelay {
         try {
           const mandatory = Messages[message.type].kind === 'command';
           const { returned } = await publisher.publish(message, { mandatory });
+          this.options.faults?.afterConfirm();
           if (returned) {
             logger.warn(
               {

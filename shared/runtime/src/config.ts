@@ -15,14 +15,19 @@ export class ConfigError extends Error {
 export function loadConfig<S extends z.ZodType>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
+  checks: ((env: NodeJS.ProcessEnv) => string[])[] = [],
 ): z.infer<S> {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const result = schema.safeParse(cleaned);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-    );
-  }
+  const problems = [
+    ...(result.success
+      ? []
+      : result.error.issues.map(
+          (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+        )),
+    ...checks.flatMap((check) => check(env)),
+  ];
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;
 }
 
@@ -77,5 +82,34 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
     OUTBOX_POLL_INTERVAL_MS: env.positiveInt(1_000),
     /** Names this process in the broker's connection list when several instances run. */
     INSTANCE_ID: z.string().max(64).optional(),
+    // Fault switches for tests and workshops (see FaultSwitches); refused in production.
+    FAULT_HANDLER_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(0),
+    FAULT_HANDLER_FAIL_TIMES: z.coerce.number().int().min(0).max(100).default(0),
+    FAULT_HANDLER_FAIL_ALWAYS: z.stringbool().default(false),
+    FAULT_MESSAGE_TYPES: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((type) => type.trim())
+          .filter(Boolean),
+      ),
+    FAULT_RELAY_PAUSED: z.stringbool().default(false),
+    FAULT_CRASH_AFTER_PUBLISH: z.stringbool().default(false),
   });
+}
+
+/**
+ * Refuses fault switches in production: pass it to `loadConfig` as a check of the raw
+ * environment, so it is reported together with every other problem.
+ */
+export function refuseFaultsInProduction(env: NodeJS.ProcessEnv): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  return Object.entries(env)
+    .filter(
+      ([key, value]) =>
+        key.startsWith('FAULT_') && value && !['0', 'false', ''].includes(value.trim()),
+    )
+    .map(([key]) => `${key}: fault switches are refused when NODE_ENV=production`);
 }

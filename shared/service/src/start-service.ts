@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import type { ServiceName } from '@app/contracts';
 import { closeServer, createHttpApp, finishApp, listen } from '@app/http';
 import {
+  FaultSwitches,
   Messaging,
   databaseProblem,
   type OutgoingMessage,
@@ -11,15 +12,23 @@ import {
   type Subscription,
 } from '@app/messaging';
 import type { Logger, RunningService } from '@app/runtime';
+import { faultsRouter } from './faults.routes';
 
 /** The part of a service's configuration this wiring reads (see `serviceEnvSchema`). */
 export interface ServiceConfig {
+  NODE_ENV: string;
   PORT: number;
   RABBITMQ_URL: string;
   PREFETCH: number;
   RETRY_DELAYS_MS: number[];
   OUTBOX_POLL_INTERVAL_MS: number;
   INSTANCE_ID?: string | undefined;
+  FAULT_HANDLER_DELAY_MS: number;
+  FAULT_HANDLER_FAIL_TIMES: number;
+  FAULT_HANDLER_FAIL_ALWAYS: boolean;
+  FAULT_MESSAGE_TYPES: string[];
+  FAULT_RELAY_PAUSED: boolean;
+  FAULT_CRASH_AFTER_PUBLISH: boolean;
 }
 
 /** A service's database client: raw SQL for the outbox and inbox, and a way to close it. */
@@ -65,6 +74,8 @@ export interface RunningHttpService extends RunningService {
 export async function startService(options: StartServiceOptions): Promise<RunningHttpService> {
   const { service, config, logger, db } = options;
   const registry = new Registry();
+  const faults = new FaultSwitches(faultsFrom(config), logger);
+  if (faults.active) logger.warn({ faults: faults.current }, 'fault switches are on');
   // The parts need the relay's wake-up before messaging, which needs the parts, exists.
   let wakeRelay = (): void => undefined;
   const parts = options.wire({ outboxWritten: () => wakeRelay() });
@@ -81,6 +92,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     retryDelaysMs: config.RETRY_DELAYS_MS,
     outboxPollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     onReturned: parts.onReturned,
+    faults,
   });
   wakeRelay = () => messaging.outboxWritten();
   messaging.start();
@@ -91,6 +103,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     readiness: async () => ({ database: await databaseProblem(db), broker: messaging.problem() }),
   });
   app.use(parts.router);
+  // Workshops and tests flip faults at run time; production has no such endpoint at all.
+  if (config.NODE_ENV !== 'production') app.use(faultsRouter(faults));
   const server = await listen(finishApp(app), config.PORT);
   const port = (server.address() as AddressInfo).port;
   logger.info({ port, ...options.describe }, `${service} service listening`);
@@ -102,5 +116,16 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       await messaging.stop();
       await db.$disconnect();
     },
+  };
+}
+
+function faultsFrom(config: ServiceConfig): ConstructorParameters<typeof FaultSwitches>[0] {
+  return {
+    handlerDelayMs: config.FAULT_HANDLER_DELAY_MS,
+    handlerFailTimes: config.FAULT_HANDLER_FAIL_TIMES,
+    handlerFailAlways: config.FAULT_HANDLER_FAIL_ALWAYS,
+    messageTypes: config.FAULT_MESSAGE_TYPES,
+    relayPaused: config.FAULT_RELAY_PAUSED,
+    crashAfterPublish: config.FAULT_CRASH_AFTER_PUBLISH,
   };
 }
