@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ConfigError, backoffDelay, env, loadConfig, serviceEnvSchema } from '../../src';
+import {
+  ConfigError,
+  backoffDelay,
+  env,
+  loadConfig,
+  refuseFaultsInProduction,
+  serviceEnvSchema,
+} from '../../src';
 
 /** The problems of the ConfigError that `run` throws. */
 function problemsOf(run: () => unknown): string[] {
@@ -28,6 +35,44 @@ describe('loadConfig', () => {
       PREFETCH: 8,
       RETRY_DELAYS_MS: [1_000, 5_000, 25_000],
       OUTBOX_POLL_INTERVAL_MS: 1_000,
+      FAULT_HANDLER_DELAY_MS: 0,
+      FAULT_HANDLER_FAIL_TIMES: 0,
+      FAULT_HANDLER_FAIL_ALWAYS: false,
+      FAULT_MESSAGE_TYPES: [],
+      FAULT_RELAY_PAUSED: false,
+      FAULT_CRASH_AFTER_PUBLISH: false,
+    });
+  });
+
+  test('when fault switches are set in production, then each is refused along with every other problem', () => {
+    const environment = {
+      NODE_ENV: 'production',
+      PORT: 'eighty',
+      FAULT_RELAY_PAUSED: 'true',
+      FAULT_HANDLER_FAIL_TIMES: '2',
+    };
+
+    const problems = problemsOf(() => loadConfig(schema, environment, [refuseFaultsInProduction]));
+
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^PORT: /),
+        'FAULT_RELAY_PAUSED: fault switches are refused when NODE_ENV=production',
+        'FAULT_HANDLER_FAIL_TIMES: fault switches are refused when NODE_ENV=production',
+      ]),
+    );
+  });
+
+  test('when fault switches are set outside production, then they are parsed', () => {
+    const config = loadConfig(
+      schema,
+      { FAULT_HANDLER_FAIL_ALWAYS: 'true', FAULT_MESSAGE_TYPES: 'NewOrder, ShipOrder' },
+      [refuseFaultsInProduction],
+    );
+
+    expect(config).toMatchObject({
+      FAULT_HANDLER_FAIL_ALWAYS: true,
+      FAULT_MESSAGE_TYPES: ['NewOrder', 'ShipOrder'],
     });
   });
 
