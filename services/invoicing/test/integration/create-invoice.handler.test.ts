@@ -35,6 +35,11 @@ describe('invoicing: CreateInvoice command handler against a real broker and dat
     sut.db.query<{ id: string }>('SELECT id FROM invoices WHERE order_id = $1', [orderId]);
   const isFor = (orderId: string) => (m: { body: unknown }) =>
     (m.body as { orderId: string }).orderId === orderId;
+  const parkedCommands = (what: string) =>
+    waitFor(`${what} to be parked`, async () => {
+      const messages = await sut.broker.drain('invoicing.commands.dead');
+      return messages.length > 0 ? messages : undefined;
+    });
 
   test('when CreateInvoice arrives, then one invoice is stored and InvoiceCreated is replied to order.replies, with no event', async () => {
     const command = aCreateInvoice();
@@ -111,10 +116,7 @@ describe('invoicing: CreateInvoice command handler against a real broker and dat
       await sut.broker.publishMessage('CreateInvoice', good, { replyTo: 'order.replies' });
 
       await replies.waitForCount(1, isFor(good.orderId));
-      const parked = await waitFor('the bad command to be parked', async () => {
-        const messages = await sut.broker.drain('invoicing.commands.dead');
-        return messages.length > 0 ? messages : undefined;
-      });
+      const parked = await parkedCommands('the bad command');
       expect(parked[0]?.raw.properties.headers).toMatchObject({
         'x-dead-reason': 'invalid',
         'x-dead-queue': 'invoicing.commands',
@@ -141,10 +143,7 @@ describe('invoicing: CreateInvoice command handler against a real broker and dat
       await sut.broker.publishMessage('CreateInvoice', good, { replyTo: 'order.replies' });
 
       await replies.waitForCount(1, isFor(good.orderId));
-      const parked = await waitFor('the malformed command to be parked', async () => {
-        const messages = await sut.broker.drain('invoicing.commands.dead');
-        return messages.length > 0 ? messages : undefined;
-      });
+      const parked = await parkedCommands('the malformed command');
       expect(parked[0]?.raw.properties.headers?.['x-last-error']).toMatch(
         /invalid CreateInvoice payload/,
       );

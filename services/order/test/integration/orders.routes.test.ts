@@ -1,64 +1,43 @@
 import { randomUUID } from 'node:crypto';
 import { NewOrderSchema } from '@app/contracts';
 import {
-  TestBroker,
   anAddress,
   anItem,
   anOrderRequest,
-  createTestDatabase,
-  createTestVhost,
   request,
+  startServiceUnderTest,
   waitFor,
+  type ServiceUnderTest,
   type Spy,
+  type TestBroker,
   type TestDatabase,
-  type TestVhost,
 } from '@app/testing';
 import { readConfig } from '../../src/config';
 import { start, type RunningOrderService } from '../../src/main';
+import { countRows } from './count-rows';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 const STACK_TRACE = /\bat \S+ \(|\bat \/|\.ts:\d|\.js:\d|node_modules/;
 
 describe('order: HTTP API against a real broker and database', () => {
-  let vhost: TestVhost;
+  let sut: ServiceUnderTest<RunningOrderService>;
   let db: TestDatabase;
   let broker: TestBroker;
-  let service: RunningOrderService;
   let newOrders: Spy;
   let url: string;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('order-routes');
-    db = await createTestDatabase('order', 'order-routes');
-    broker = await TestBroker.connect(vhost.url);
-    await broker.declareExchanges();
+    sut = await startServiceUnderTest('order', 'order-routes', (env) => start(readConfig(env)));
+    ({ db, broker, url } = sut);
     newOrders = await broker.spy('order.events', 'order.new');
-    service = await start(
-      readConfig({
-        PORT: '0',
-        DATABASE_URL: db.url,
-        RABBITMQ_URL: vhost.url,
-        LOG_LEVEL: 'silent',
-        RETRY_DELAYS_MS: '50,100',
-      }),
-    );
-    url = `http://127.0.0.1:${service.port}`;
-    await waitFor(
-      'order to be ready',
-      async () => (await request(`${url}/health/ready`)).status === 200,
-    );
   });
 
   afterAll(async () => {
-    await service?.stop();
-    await broker?.close();
-    await db?.drop();
-    await vhost?.delete();
+    await sut?.teardown();
   });
 
-  const count = async (sql: string, params: unknown[] = []) =>
-    Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${sql}`, params))[0]?.n);
+  const count = (from: string, params: unknown[] = []) => countRows(db, from, params);
 
   const rowCounts = async () => ({
     orders: await count('orders'),

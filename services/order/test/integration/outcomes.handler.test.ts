@@ -1,52 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import type { InvoiceIssued, ShipmentPrepared } from '@app/contracts';
 import {
-  TestBroker,
   anOrderRequest,
-  createTestDatabase,
-  createTestVhost,
   request,
+  startServiceUnderTest,
   waitFor,
   type ReceivedMessage,
+  type ServiceUnderTest,
+  type TestBroker,
   type TestDatabase,
-  type TestVhost,
 } from '@app/testing';
 import { readConfig } from '../../src/config';
 import { start, type RunningOrderService } from '../../src/main';
+import { countRows } from './count-rows';
 
 describe('order: InvoiceIssued and ShipmentPrepared handlers against a real broker and database', () => {
-  let vhost: TestVhost;
+  let sut: ServiceUnderTest<RunningOrderService>;
   let db: TestDatabase;
   let broker: TestBroker;
-  let service: RunningOrderService;
   let url: string;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('order-outcomes');
-    db = await createTestDatabase('order', 'order-outcomes');
-    broker = await TestBroker.connect(vhost.url);
-    await broker.declareExchanges();
-    service = await start(
-      readConfig({
-        PORT: '0',
-        DATABASE_URL: db.url,
-        RABBITMQ_URL: vhost.url,
-        LOG_LEVEL: 'silent',
-        RETRY_DELAYS_MS: '50,100',
-      }),
-    );
-    url = `http://127.0.0.1:${service.port}`;
-    await waitFor(
-      'order to be ready',
-      async () => (await request(`${url}/health/ready`)).status === 200,
-    );
+    sut = await startServiceUnderTest('order', 'order-outcomes', (env) => start(readConfig(env)));
+    ({ db, broker, url } = sut);
   });
 
   afterAll(async () => {
-    await service?.stop();
-    await broker?.close();
-    await db?.drop();
-    await vhost?.delete();
+    await sut?.teardown();
   });
 
   const placeOrder = async (): Promise<{ id: string; totalCents: number }> => {
@@ -77,15 +57,8 @@ describe('order: InvoiceIssued and ShipmentPrepared handlers against a real brok
       return order?.status === status ? order : undefined;
     });
 
-  const inboxRows = async (messageId: string) =>
-    Number(
-      (
-        await db.query<{ n: string }>(
-          'SELECT count(*) AS n FROM inbox_messages WHERE message_id = $1',
-          [messageId],
-        )
-      )[0]?.n,
-    );
+  const inboxRows = (messageId: string) =>
+    countRows(db, 'inbox_messages WHERE message_id = $1', [messageId]);
 
   /** Deliveries of `queue` the consumer reported with `outcome`, read from /metrics. */
   const consumed = async (queue: string, outcome: string): Promise<number> => {
@@ -101,11 +74,16 @@ describe('order: InvoiceIssued and ShipmentPrepared handlers against a real brok
     return line ? Number(line.split(' ').at(-1)) : 0;
   };
 
-  const parkedIn = (queue: string, messageId: string) => {
+  /** Drains `queue` until messages with these properties arrive; returns those. */
+  const parkedIn = (queue: string, properties: { messageId?: string; correlationId?: string }) => {
     const taken: ReceivedMessage[] = [];
-    return waitFor(`message ${messageId} to be parked in ${queue}`, async () => {
+    const matches = (m: ReceivedMessage) =>
+      Object.entries(properties).every(
+        ([name, value]) => m.raw.properties[name as keyof typeof properties] === value,
+      );
+    return waitFor(`${JSON.stringify(properties)} to be parked in ${queue}`, async () => {
       taken.push(...(await broker.drain(queue)));
-      const parked = taken.filter((m) => m.raw.properties.messageId === messageId);
+      const parked = taken.filter(matches);
       return parked.length > 0 ? parked : undefined;
     });
   };
@@ -197,7 +175,7 @@ describe('order: InvoiceIssued and ShipmentPrepared handlers against a real brok
 
     const messageId = await broker.publishMessage('InvoiceIssued', invoice);
 
-    const parked = await parkedIn('order.invoice-issued.dead', messageId);
+    const parked = await parkedIn('order.invoice-issued.dead', { messageId });
     expect(parked).toHaveLength(1);
     expect(parked[0]?.raw.properties.headers).toMatchObject({
       'x-dead-reason': 'failed',
@@ -214,7 +192,7 @@ describe('order: InvoiceIssued and ShipmentPrepared handlers against a real brok
 
     const messageId = await broker.publishMessage('ShipmentPrepared', shipment);
 
-    const parked = await parkedIn('order.shipment-prepared.dead', messageId);
+    const parked = await parkedIn('order.shipment-prepared.dead', { messageId });
     expect(parked[0]?.raw.properties.headers).toMatchObject({ 'x-dead-reason': 'failed' });
     expect(await inboxRows(messageId)).toBe(0);
   });
@@ -249,11 +227,7 @@ describe('order: InvoiceIssued and ShipmentPrepared handlers against a real brok
       await broker.publishMessage('InvoiceIssued', good);
 
       await orderReaches(order.id, 'INVOICED');
-      const parked = await waitFor('the poison message to be parked', async () => {
-        const messages = await broker.drain('order.invoice-issued.dead');
-        const poison = messages.filter((m) => m.raw.properties.correlationId === correlationId);
-        return poison.length > 0 ? poison : undefined;
-      });
+      const parked = await parkedIn('order.invoice-issued.dead', { correlationId });
       expect(parked).toHaveLength(1);
       expect(parked[0]?.raw.properties.headers).toMatchObject({
         'x-dead-reason': 'invalid',

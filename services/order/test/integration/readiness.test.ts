@@ -12,6 +12,7 @@ import {
 } from '@app/testing';
 import { readConfig } from '../../src/config';
 import { start, type RunningOrderService } from '../../src/main';
+import { countRows } from './count-rows';
 
 /** Nothing listens on port 1, so every connection attempt is refused at once. */
 const UNREACHABLE_BROKER = 'amqp://guest:guest@127.0.0.1:1';
@@ -52,15 +53,8 @@ describe('order: readiness and buffering while a dependency is down', () => {
     await vhost?.delete();
   });
 
-  const unsentFor = async (orderId: string) =>
-    Number(
-      (
-        await db.query<{ n: string }>(
-          `SELECT count(*) AS n FROM outbox_messages WHERE payload->>'orderId' = $1 AND sent_at IS NULL`,
-          [orderId],
-        )
-      )[0]?.n,
-    );
+  const unsentFor = (orderId: string) =>
+    countRows(db, `outbox_messages WHERE payload->>'orderId' = $1 AND sent_at IS NULL`, [orderId]);
 
   describe('broker unreachable', () => {
     let url: string;

@@ -8,6 +8,7 @@ import {
 } from '@app/testing';
 import { readConfig } from '../../src/config';
 import { start, type RunningOrderService } from '../../src/main';
+import { countRows } from './count-rows';
 
 describe('order: the style of an order decides what it sends', () => {
   let sut: ServiceUnderTest<RunningOrderService>;
@@ -78,14 +79,13 @@ describe('order: the style of an order decides what it sends', () => {
   test.each([['telepathy'], [''], [42], [null]])(
     'when the style is %p, then the answer is 400 naming style and nothing is stored',
     async (style) => {
-      const [before] = await sut.db.query<{ n: string }>('SELECT count(*) AS n FROM orders');
+      const before = await countRows(sut.db, 'orders');
 
       const response = await request(`${sut.url}/orders`, { body: anOrderRequest({ style }) });
 
       expect(response.status).toBe(400);
       expect(response.body.errors).toEqual([expect.objectContaining({ field: 'style' })]);
-      const [after] = await sut.db.query<{ n: string }>('SELECT count(*) AS n FROM orders');
-      expect(after?.n).toBe(before?.n);
+      expect(await countRows(sut.db, 'orders')).toBe(before);
     },
   );
 });

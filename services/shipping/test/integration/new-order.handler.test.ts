@@ -1,55 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import {
-  TestBroker,
   aNewOrder,
   anAddress,
   anItem,
-  createTestDatabase,
-  createTestVhost,
   request,
+  startServiceUnderTest,
   waitFor,
+  type ServiceUnderTest,
   type Spy,
+  type TestBroker,
   type TestDatabase,
-  type TestVhost,
 } from '@app/testing';
 import { readConfig } from '../../src/config';
 import { start, type RunningShippingService } from '../../src/main';
 
 describe('shipping: NewOrder handler against a real broker and database', () => {
-  let vhost: TestVhost;
+  let sut: ServiceUnderTest<RunningShippingService>;
   let db: TestDatabase;
   let broker: TestBroker;
-  let service: RunningShippingService;
   let prepared: Spy;
   let url: string;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('shipping');
-    db = await createTestDatabase('shipping');
-    broker = await TestBroker.connect(vhost.url);
-    await broker.declareExchanges();
+    sut = await startServiceUnderTest('shipping', 'shipping-events', (env) =>
+      start(readConfig(env)),
+    );
+    ({ db, broker, url } = sut);
     prepared = await broker.spy('shipping.events', 'shipment.prepared');
-    service = await start(
-      readConfig({
-        PORT: '0',
-        DATABASE_URL: db.url,
-        RABBITMQ_URL: vhost.url,
-        LOG_LEVEL: 'silent',
-        RETRY_DELAYS_MS: '50,100',
-      }),
-    );
-    url = `http://127.0.0.1:${service.port}`;
-    await waitFor(
-      'shipping to be ready',
-      async () => (await request(`${url}/health/ready`)).status === 200,
-    );
   });
 
   afterAll(async () => {
-    await service?.stop();
-    await broker?.close();
-    await db?.drop();
-    await vhost?.delete();
+    await sut?.teardown();
   });
 
   const unsentMessages = async () =>

@@ -35,6 +35,11 @@ describe('shipping: ShipOrder command handler against a real broker and database
     sut.db.query<{ id: string }>('SELECT id FROM shipments WHERE order_id = $1', [orderId]);
   const isFor = (orderId: string) => (m: { body: unknown }) =>
     (m.body as { orderId: string }).orderId === orderId;
+  const parkedCommands = (what: string) =>
+    waitFor(`${what} to be parked`, async () => {
+      const messages = await sut.broker.drain('shipping.commands.dead');
+      return messages.length > 0 ? messages : undefined;
+    });
 
   test('when ShipOrder arrives, then one shipment is stored and ShipmentCreated is replied to order.replies, with no event', async () => {
     const command = aShipOrder();
@@ -111,10 +116,7 @@ describe('shipping: ShipOrder command handler against a real broker and database
       await sut.broker.publishMessage('ShipOrder', good, { replyTo: 'order.replies' });
 
       await replies.waitForCount(1, isFor(good.orderId));
-      const parked = await waitFor('the bad command to be parked', async () => {
-        const messages = await sut.broker.drain('shipping.commands.dead');
-        return messages.length > 0 ? messages : undefined;
-      });
+      const parked = await parkedCommands('the bad command');
       expect(parked[0]?.raw.properties.headers).toMatchObject({
         'x-dead-reason': 'invalid',
         'x-dead-queue': 'shipping.commands',
@@ -144,10 +146,7 @@ describe('shipping: ShipOrder command handler against a real broker and database
       await sut.broker.publishMessage('ShipOrder', good, { replyTo: 'order.replies' });
 
       await replies.waitForCount(1, isFor(good.orderId));
-      const parked = await waitFor('the malformed command to be parked', async () => {
-        const messages = await sut.broker.drain('shipping.commands.dead');
-        return messages.length > 0 ? messages : undefined;
-      });
+      const parked = await parkedCommands('the malformed command');
       expect(parked[0]?.raw.properties.headers?.['x-last-error']).toMatch(
         /invalid ShipOrder payload/,
       );

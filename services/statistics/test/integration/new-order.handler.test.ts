@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
-  TestBroker,
   aNewOrder,
   anItem,
-  createTestDatabase,
-  createTestVhost,
   request,
+  startServiceUnderTest,
   waitFor,
+  type ServiceUnderTest,
+  type TestBroker,
   type TestDatabase,
-  type TestVhost,
 } from '@app/testing';
 import { readConfig } from '../../src/config';
 import { start, type RunningStatisticsService } from '../../src/main';
@@ -32,38 +31,20 @@ interface Statistics {
 // The database is fresh for this file and each test uses currencies of its own, so every
 // total below is exact rather than "at least".
 describe('statistics: NewOrder handler against a real broker and database', () => {
-  let vhost: TestVhost;
+  let sut: ServiceUnderTest<RunningStatisticsService>;
   let db: TestDatabase;
   let broker: TestBroker;
-  let service: RunningStatisticsService;
   let url: string;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('statistics');
-    db = await createTestDatabase('statistics');
-    broker = await TestBroker.connect(vhost.url);
-    await broker.declareExchanges();
-    service = await start(
-      readConfig({
-        PORT: '0',
-        DATABASE_URL: db.url,
-        RABBITMQ_URL: vhost.url,
-        LOG_LEVEL: 'silent',
-        RETRY_DELAYS_MS: '50,100',
-      }),
+    sut = await startServiceUnderTest('statistics', 'statistics-events', (env) =>
+      start(readConfig(env)),
     );
-    url = `http://127.0.0.1:${service.port}`;
-    await waitFor(
-      'statistics to be ready',
-      async () => (await request(`${url}/health/ready`)).status === 200,
-    );
+    ({ db, broker, url } = sut);
   });
 
   afterAll(async () => {
-    await service?.stop();
-    await broker?.close();
-    await db?.drop();
-    await vhost?.delete();
+    await sut?.teardown();
   });
 
   const statistics = async (): Promise<Statistics> => {

@@ -138,6 +138,22 @@ describe('messaging against a real broker and database', () => {
     return messaging;
   }
 
+  /** `messagingWith`, started, once connected and consuming its queues. */
+  async function readyMessagingWith(
+    options: Partial<MessagingOptions> & Pick<MessagingOptions, 'db'>,
+  ): Promise<Messaging> {
+    const messaging = messagingWith(options);
+    messaging.start();
+    await waitFor('messaging to be ready', () => messaging.problem() === undefined);
+    return messaging;
+  }
+
+  /** Drains `queue` until the message with `messageId` is among what it took. */
+  const parkedIn = (queue: string, messageId: string) =>
+    waitFor(`message ${messageId} to be parked in ${queue}`, async () =>
+      (await broker.drain(queue)).find((m) => m.raw.properties.messageId === messageId),
+    );
+
   beforeAll(async () => {
     vhost = await createTestVhost('messaging');
     db = await createTestDatabase('invoicing', 'messaging');
@@ -157,18 +173,15 @@ describe('messaging against a real broker and database', () => {
 
   describe('consumer', () => {
     const handler = new ControlledHandler();
-    let messaging: Messaging;
     let registry: Registry;
 
     beforeAll(async () => {
       registry = new Registry();
-      messaging = messagingWith({
+      await readyMessagingWith({
         db: sqlClientOf(pool),
         registry,
         subscriptions: [handler.subscription(QUEUE)],
       });
-      messaging.start();
-      await waitFor('the consumer to be ready', () => messaging.problem() === undefined);
     });
 
     const consumed = (outcome: string) =>
@@ -207,9 +220,7 @@ describe('messaging against a real broker and database', () => {
         headers: { traceparent },
       });
 
-      const parked = await waitFor('the message to be parked', async () =>
-        (await broker.drain(`${QUEUE}.dead`)).find((m) => m.raw.properties.messageId === messageId),
-      );
+      const parked = await parkedIn(`${QUEUE}.dead`, messageId);
       expect(handler.attemptsOf(order.orderId)).toEqual([1, 2, 3]);
       expect(handler.processed).not.toContain(order.orderId);
       expect(parked.body).toEqual(order);
@@ -253,9 +264,7 @@ describe('messaging against a real broker and database', () => {
       await waitFor('the healthy order to be processed', () =>
         handler.processed.includes(healthy.orderId),
       );
-      const parked = await waitFor('the failing order to be parked', async () =>
-        (await broker.drain(`${QUEUE}.dead`)).find((m) => m.raw.properties.messageId === failingId),
-      );
+      const parked = await parkedIn(`${QUEUE}.dead`, failingId);
       expect(parked.body).toMatchObject({ orderId: failing.orderId });
       expect(handler.attemptsOf(healthy.orderId)).toEqual([1]);
     });
@@ -294,7 +303,7 @@ describe('messaging against a real broker and database', () => {
 
     beforeAll(async () => {
       registry = new Registry();
-      messaging = messagingWith({
+      messaging = await readyMessagingWith({
         db: sqlClientOf(pool),
         registry,
         outbox: true,
@@ -302,8 +311,6 @@ describe('messaging against a real broker and database', () => {
           returned.push(message);
         },
       });
-      messaging.start();
-      await waitFor('the broker connection', () => messaging.problem() === undefined);
     });
 
     const published = (type: string, outcome: string) =>
@@ -432,13 +439,11 @@ describe('messaging against a real broker and database', () => {
 
     test('when Messaging is stopped, then stop() resolves, the connection is closed and its queue is no longer consumed', async () => {
       const handler = new ControlledHandler();
-      const messaging = messagingWith({
+      const messaging = await readyMessagingWith({
         db: sqlClientOf(pool),
         subscriptions: [handler.subscription('test.stopping')],
         outbox: true,
       });
-      messaging.start();
-      await waitFor('the consumer to be ready', () => messaging.problem() === undefined);
 
       await expect(messaging.stop()).resolves.toBeUndefined();
 
