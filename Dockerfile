@@ -28,6 +28,7 @@ COPY services/order/package.json services/order/
 COPY services/invoicing/package.json services/invoicing/
 COPY services/shipping/package.json services/shipping/
 COPY services/statistics/package.json services/statistics/
+COPY demo/package.json demo/
 
 FROM manifests AS deps
 RUN npm ci
@@ -35,15 +36,18 @@ RUN npm ci
 FROM deps AS build
 COPY tsconfig.base.json ./
 COPY scripts ./scripts
+COPY infra ./infra
 COPY shared ./shared
 COPY services ./services
+COPY demo ./demo
 RUN npm run build
 # Gather exactly what the runtime needs: manifests, compiled code, Prisma schemas,
 # migrations and configs, and the migration runner.
 RUN set -eu; \
     mkdir -p /out/scripts; \
-    cp scripts/prisma.mjs /out/scripts/; \
-    for pkg in shared/* services/*; do \
+    cp scripts/prisma.mjs scripts/broker-setup.mjs /out/scripts/; \
+    mkdir -p /out/infra && cp -r infra/rabbitmq /out/infra/; \
+    for pkg in shared/* services/* demo; do \
       mkdir -p "/out/$pkg"; \
       cp -r "$pkg/package.json" "$pkg/dist" "/out/$pkg/"; \
     done; \

@@ -21,17 +21,49 @@ module.exports = {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{shared,services}/*/test/unit/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/{shared,services}/*/test/unit/**/*.test.ts',
+        '<rootDir>/demo/test/unit/**/*.test.ts',
+        '<rootDir>/bench/test/unit/**/*.test.ts',
+      ],
     },
     {
       ...withInfrastructure,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{shared,services}/*/test/integration/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/{shared,services}/*/test/integration/**/*.test.ts',
+        '<rootDir>/demo/test/integration/**/*.test.ts',
+      ],
     },
     {
       ...withInfrastructure,
       displayName: 'e2e',
       testMatch: ['<rootDir>/e2e/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.serial\\.test\\.ts$'],
     },
+    // Fault tests that stop the broker every test file shares: they run alone, after the
+    // other projects (`npm test`: `--selectProjects faults-serial --runInBand`). Listed only
+    // when selected by name, so a bare `jest` never runs them beside other test files.
+    ...(selected('faults-serial')
+      ? [
+          {
+            ...shared,
+            displayName: 'faults-serial',
+            testMatch: ['<rootDir>/e2e/faults/**/*.serial.test.ts'],
+            globalSetup: '<rootDir>/e2e/faults/serial-global-setup.ts',
+            globalTeardown: '<rootDir>/e2e/faults/serial-global-teardown.ts',
+          },
+        ]
+      : []),
   ],
 };
+
+/** True when the command line names the project, as in `jest --selectProjects faults-serial`. */
+function selected(project) {
+  return process.argv.some((arg) =>
+    arg
+      .replace(/^--selectProjects=/, '')
+      .split(',')
+      .includes(project),
+  );
+}

@@ -6,7 +6,7 @@
 //
 // `migrate` applies committed migrations (`prisma migrate deploy`) to the database named by
 // <NAME>_DATABASE_URL (for example ORDER_DATABASE_URL), defaulting to the local database.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,11 +19,15 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 // downloading a native engine, which fails offline (see ENVIRONMENT.md).
 const PLACEHOLDER_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
-/** The database URL `migrate` uses for a service. */
+/**
+ * The database URL `migrate` uses for a service: <NAME>_DATABASE_URL, else the local
+ * default, the service's own role (shared/runtime/src/local-defaults.ts), so the tables
+ * belong to the role the service runs as.
+ */
 export function databaseUrlFor(service, env = process.env) {
   return (
-    env[`${service.toUpperCase()}_DATABASE_URL`] ??
-    `postgresql://postgres@127.0.0.1:5432/${service}`
+    env[`${service.toUpperCase()}_DATABASE_URL`] ||
+    `postgresql://${service}_service:${service}-local-only@127.0.0.1:5432/${service}`
   );
 }
 
@@ -46,12 +50,16 @@ function redact(url) {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
-function runPrisma(service, args, databaseUrl) {
+function prismaCliOf(service) {
   const serviceDir = path.join(repoRoot, 'services', service);
   if (!existsSync(path.join(serviceDir, 'prisma', 'schema.prisma'))) {
     throw new Error(`services/${service}/prisma/schema.prisma is missing.`);
   }
-  const cli = findPrismaCli(serviceDir);
+  return { serviceDir, cli: findPrismaCli(serviceDir) };
+}
+
+function runPrisma(service, args, databaseUrl) {
+  const { serviceDir, cli } = prismaCliOf(service);
   const result = spawnSync(cli, args, {
     cwd: serviceDir,
     stdio: 'inherit',
@@ -69,18 +77,52 @@ function runPrisma(service, args, databaseUrl) {
   }
 }
 
+/**
+ * `prisma migrate deploy` for one service, its output prefixed with the service's name.
+ * The four run at once: each CLI lingers about ten seconds after its work before it exits.
+ */
+function migrate(service) {
+  const url = databaseUrlFor(service);
+  const { serviceDir, cli } = prismaCliOf(service);
+  console.log(`[prisma] ${service}: migrate deploy -> ${redact(url)}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cli, ['migrate', 'deploy'], {
+      cwd: serviceDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { CHECKPOINT_DISABLE: '1', ...process.env, DATABASE_URL: url },
+    });
+    let output = '';
+    const collect = (chunk) => {
+      output += chunk;
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', (error) => reject(new Error(`could not run ${cli}: ${error.message}`)));
+    child.on('close', (code, signal) => {
+      const lines = output.split('\n').filter((line) => line.trim() !== '');
+      const summary = lines.filter((line) => /migration|applied|error/i.test(line));
+      for (const line of code === 0 ? summary : lines) console.log(`[prisma] ${service}: ${line}`);
+      if (code === 0) resolve();
+      else {
+        const how = signal ? `was killed by ${signal}` : `exited with ${code}`;
+        reject(
+          new Error(
+            `\`prisma migrate deploy\` for ${service} ${how} (DATABASE_URL=${redact(url)}).`,
+          ),
+        );
+      }
+    });
+  });
+}
+
 const commands = {
   generate(service) {
     runPrisma(service, ['generate'], process.env.DATABASE_URL || PLACEHOLDER_URL);
   },
-  migrate(service) {
-    const url = databaseUrlFor(service);
-    console.log(`\n[prisma] ${service}: migrate deploy -> ${redact(url)}`);
-    runPrisma(service, ['migrate', 'deploy'], url);
-  },
+  migrate,
 };
 
-/** Runs `command` for the given services (all when none are given). */
+/** Runs `command` for the given services (all when none are given); resolves when done. */
 export function runForServices(command, services = SERVICES) {
   const run = commands[command];
   if (!run) {
@@ -92,7 +134,11 @@ export function runForServices(command, services = SERVICES) {
   if (unknown.length > 0) {
     throw new Error(`unknown service(s): ${unknown.join(', ')}; known: ${SERVICES.join(', ')}`);
   }
+  if (command === 'migrate') {
+    return Promise.all(services.map((service) => run(service))).then(() => undefined);
+  }
   for (const service of services) run(service);
+  return Promise.resolve();
 }
 
 function main(argv) {
@@ -101,12 +147,10 @@ function main(argv) {
     console.log('usage: node scripts/prisma.mjs <generate|migrate> [service...]');
     process.exit(command ? 0 : 2);
   }
-  try {
-    runForServices(command, services.length > 0 ? services : SERVICES);
-  } catch (error) {
+  runForServices(command, services.length > 0 ? services : SERVICES).catch((error) => {
     console.error(`\n[prisma] ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
-  }
+  });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

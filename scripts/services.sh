@@ -94,9 +94,17 @@ start_one() {
 
   if [[ -f $log ]]; then mv -f "$log" "$log.1"; fi
   db_var="${name^^}_DATABASE_URL"
+  broker_var="${name^^}_RABBITMQ_URL"
   # A DATABASE_URL exported in the shell would point all four services at one database.
-  local -a env_vars=(-u DATABASE_URL "PORT=$port")
+  local -a env_vars=(-u DATABASE_URL -u RABBITMQ_URL "PORT=$port")
   if [[ -n ${!db_var:-} ]]; then env_vars+=("DATABASE_URL=${!db_var}"); fi
+  # Written by `make setup`: the service's own broker user, or the one shared user.
+  if [[ -f $RUN_DIR/broker.env ]]; then
+    local broker_url
+    broker_url=$(sed -n "s/^${broker_var}=//p" "$RUN_DIR/broker.env")
+    if [[ -n $broker_url ]]; then env_vars+=("RABBITMQ_URL=$broker_url"); fi
+  fi
+  if [[ -n ${!broker_var:-} ]]; then env_vars+=("RABBITMQ_URL=${!broker_var}"); fi
 
   # setsid detaches the service from this terminal: Node resets inherited signal
   # dispositions, so nohup alone would not keep Ctrl-C or a closed terminal from killing it.

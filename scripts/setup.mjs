@@ -2,9 +2,13 @@
 // Local set-up, safe to run any number of times (`make setup`):
 // checks that Postgres and RabbitMQ answer, creates each service's database if missing,
 // then applies the committed migrations.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import pg from 'pg';
 
+import { importBrokerDefinitions } from './broker-setup.mjs';
 import { SERVICES, databaseUrlFor, runForServices } from './prisma.mjs';
 
 const adminUrl = process.env.POSTGRES_ADMIN_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -93,6 +97,111 @@ async function ensureDatabases() {
   });
 }
 
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// Each service gets a role that owns its database and is the only one allowed to connect
+// to it (CONNECT revoked from PUBLIC). Passwords are local-only defaults; with trust
+// authentication Postgres does not ask for them, but CONNECT is still enforced.
+async function ensureRoles() {
+  for (const service of SERVICES) {
+    const url = new URL(databaseUrlFor(service));
+    const role = decodeURIComponent(url.username);
+    const database = databaseNameOf(url.toString());
+    if (!role || role === 'postgres') {
+      console.log(
+        `[setup] database ${database}: no service role in its URL; leaving privileges as they are`,
+      );
+      continue;
+    }
+    await withAdminClient(async (client) => {
+      const id = (name) => client.escapeIdentifier(name);
+      const literal = (value) => client.escapeLiteral(value);
+      const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+      const password = decodeURIComponent(url.password);
+      const login = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE${password ? ` PASSWORD ${literal(password)}` : ''}`;
+      await client.query(`${rowCount > 0 ? 'ALTER' : 'CREATE'} ROLE ${id(role)} ${login}`);
+      await client.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${id(database)} FROM PUBLIC`);
+      await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${id(database)} TO ${id(role)}`);
+      await client.query(`ALTER DATABASE ${id(database)} OWNER TO ${id(role)}`);
+    });
+    // Tables made before the role existed (an older set-up) move to the role.
+    const adminOfDatabase = new URL(adminUrl);
+    adminOfDatabase.pathname = `/${database}`;
+    const client = new pg.Client({ connectionString: adminOfDatabase.toString() });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        // Sequences of serial columns follow their table.
+        `SELECT format('ALTER TABLE %I.%I OWNER TO %I', n.nspname, c.relname, $1::text) AS statement
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+            AND pg_get_userbyid(c.relowner) <> $1`,
+        [role],
+      );
+      for (const { statement } of rows) await client.query(statement);
+    } finally {
+      await client.end();
+    }
+    console.log(`[setup] database ${database}: only role ${role} may connect`);
+  }
+}
+
+// With rabbitmqctl (a local broker, run as root), import infra/rabbitmq/definitions.json:
+// the `messaging` vhost, one user per service with least-privilege permissions, and the
+// exchanges. Without it, every service shares the one configured user, and says so.
+async function ensureBrokerUsers() {
+  const runDir = path.join(repoRoot, '.run');
+  mkdirSync(runDir, { recursive: true });
+  const target = path.join(runDir, 'broker.env');
+  const local = ['127.0.0.1', 'localhost', '::1'].includes(new URL(rabbitUrl).hostname);
+  let perService = false;
+  if (local && !process.env.RABBITMQ_URL) {
+    try {
+      await importBrokerDefinitions();
+      perService = await waitForLogin(brokerUrlOf('order'));
+    } catch (error) {
+      console.log(
+        `[setup] rabbitmqctl could not import the broker definitions (${reason(error).split('\n')[0]})`,
+      );
+    }
+  }
+  const lines = SERVICES.map(
+    (service) =>
+      `${service.toUpperCase()}_RABBITMQ_URL=${perService ? brokerUrlOf(service) : rabbitUrl}`,
+  );
+  writeFileSync(
+    target,
+    `# Written by scripts/setup.mjs; read by scripts/services.sh.\n${lines.join('\n')}\n`,
+  );
+  console.log(
+    perService
+      ? '[setup] broker: vhost messaging, one user per service with least privilege'
+      : `[setup] broker: per-service users not set up; every service uses ${redact(rabbitUrl)} (no least privilege)`,
+  );
+}
+
+function brokerUrlOf(service) {
+  return `amqp://${service}:${service}-local-only@127.0.0.1:5672/messaging`;
+}
+
+// Importing definitions is asynchronous: wait until a service user can log in.
+async function waitForLogin(url) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const connection = await amqp.connect(url, { timeout: CONNECT_TIMEOUT_MS });
+      await connection.close();
+      return true;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        console.log(`[setup] broker users did not become usable: ${reason(error)}`);
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
 async function main() {
   const problems = (await Promise.all([checkPostgres(), checkRabbitMq()])).filter(Boolean);
   if (problems.length > 0) {
@@ -103,7 +212,9 @@ async function main() {
   console.log(`[setup] RabbitMQ answers at ${redact(rabbitUrl)}`);
 
   await ensureDatabases();
-  runForServices('migrate');
+  await ensureRoles();
+  await runForServices('migrate');
+  await ensureBrokerUsers();
   console.log('\n[setup] done');
 }
 

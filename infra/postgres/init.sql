@@ -1,7 +1,20 @@
 -- Runs once, when the Postgres container starts on an empty data directory
--- (docker-compose.yml mounts it into /docker-entrypoint-initdb.d). The local path creates
--- the same databases with scripts/setup.mjs. "order" is a reserved word, hence the quotes.
-CREATE DATABASE "order";
-CREATE DATABASE "invoicing";
-CREATE DATABASE "shipping";
-CREATE DATABASE "statistics";
+-- (docker-compose.yml mounts it into /docker-entrypoint-initdb.d). The local path does the
+-- same with scripts/setup.mjs. Each service gets a role that owns its database and is the
+-- only one allowed to connect to it. Passwords are local-only defaults
+-- (shared/runtime/src/local-defaults.ts). "order" is a reserved word, hence the quotes.
+CREATE ROLE order_service LOGIN PASSWORD 'order-local-only';
+CREATE ROLE invoicing_service LOGIN PASSWORD 'invoicing-local-only';
+CREATE ROLE shipping_service LOGIN PASSWORD 'shipping-local-only';
+CREATE ROLE statistics_service LOGIN PASSWORD 'statistics-local-only';
+
+CREATE DATABASE "order" OWNER order_service;
+CREATE DATABASE "invoicing" OWNER invoicing_service;
+CREATE DATABASE "shipping" OWNER shipping_service;
+CREATE DATABASE "statistics" OWNER statistics_service;
+
+REVOKE CONNECT, TEMPORARY ON DATABASE "order", "invoicing", "shipping", "statistics" FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE "order" TO order_service;
+GRANT CONNECT, TEMPORARY ON DATABASE "invoicing" TO invoicing_service;
+GRANT CONNECT, TEMPORARY ON DATABASE "shipping" TO shipping_service;
+GRANT CONNECT, TEMPORARY ON DATABASE "statistics" TO statistics_service;

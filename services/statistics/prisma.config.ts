@@ -1,4 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import { defineConfig } from 'prisma/config';
 
 // The JS schema engine and the driver adapter keep the Prisma CLI offline-capable:
@@ -10,5 +11,8 @@ export default defineConfig({
   experimental: { adapter: true },
   engine: 'js',
   schema: 'prisma/schema.prisma',
-  adapter: async () => new PrismaPg({ connectionString }),
+  // A short idle timeout lets the CLI exit once done, instead of waiting 10 s for pg's
+  // default idle timeout to close the pool's connection.
+  adapter: async () =>
+    new PrismaPg(new Pool({ connectionString, allowExitOnIdle: true, idleTimeoutMillis: 200 })),
 });

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { loadConfig, refuseFaultsInProduction, serviceEnvSchema } from '@app/runtime';
+import {
+  loadConfig,
+  refuseFaultsInProduction,
+  refuseLocalDefaultsInProduction,
+  serviceEnvSchema,
+} from '@app/runtime';
 
 export const ConfigSchema = serviceEnvSchema('order', 3001).extend({
   /** The style of orders that do not choose one. */
@@ -9,4 +14,4 @@ export const ConfigSchema = serviceEnvSchema('order', 3001).extend({
 export type Config = z.infer<typeof ConfigSchema>;
 
 export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config =>
-  loadConfig(ConfigSchema, env, [refuseFaultsInProduction]);
+  loadConfig(ConfigSchema, env, [refuseFaultsInProduction, refuseLocalDefaultsInProduction]);

@@ -1,21 +1,23 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { z } from 'zod';
 import {
   EnvelopeSchema,
   Headers,
   JSON_CONTENT_TYPE,
   Messages,
+  ServiceNames,
   isMessageType,
   type Envelope,
   type MessageType,
   type PayloadOf,
+  type ServiceName,
 } from '@app/contracts';
 import type { Logger } from '@app/runtime';
 import type { BrokerConnection } from './connection';
 import { InvalidMessageError } from './errors';
 import type { FaultSwitches } from './faults';
-import type { MessagingMetrics } from './metrics';
+import type { MessagingMetrics, QueueDepth } from './metrics';
 import {
   DEFAULT_RETRY_DELAYS_MS,
   deadLetterQueueOf,
@@ -75,6 +77,8 @@ export const RetryHeaders = {
 } as const;
 
 export interface ConsumerOptions {
+  /** The consuming service: it owns the queues and the exchanges named after it. */
+  service: ServiceName;
   connection: BrokerConnection;
   logger: Logger;
   metrics: MessagingMetrics;
@@ -83,6 +87,8 @@ export interface ConsumerOptions {
   prefetch?: number;
   retryDelaysMs?: readonly number[];
   faults?: FaultSwitches;
+  /** Deliveries handled at once across all queues; keep it below the database pool size. */
+  maxConcurrentHandlers?: number;
 }
 
 class PoisonMessage extends InvalidMessageError {}
@@ -100,6 +106,9 @@ export class Consumer {
   private readonly consumerTags = new Map<ConfirmChannel, string[]>();
   private stopping = false;
   private consuming = false;
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private statsChannel: Promise<Channel> | undefined;
 
   constructor(private readonly options: ConsumerOptions) {
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
@@ -121,10 +130,25 @@ export class Consumer {
             channel,
             { name: subscription.queue, bindings: bindingsOf(subscription) },
             this.retryDelaysMs,
+            {
+              service: options.service,
+              // The manager's current connection, typed by amqp-connection-manager as the
+              // callback API; it is the promise API's ChannelModel.
+              connection: options.connection.manager.connection as unknown as ChannelModel,
+              onWait: (exchange, attempt) => {
+                if (attempt === 1 || attempt % 10 === 0) {
+                  logger.warn(
+                    { exchange, attempt },
+                    'waiting for an exchange to exist before binding to it',
+                  );
+                }
+              },
+            },
           );
           if (this.stopping) continue;
           const { consumerTag } = await channel.consume(subscription.queue, (delivery) => {
-            if (delivery) this.track(this.onDelivery(channel, subscription, delivery));
+            if (delivery)
+              this.track(this.limited(() => this.onDelivery(channel, subscription, delivery)));
           });
           tags.push(consumerTag);
         }
@@ -144,14 +168,83 @@ export class Consumer {
     await this.channel.waitForConnect();
   }
 
-  /** Stops taking deliveries, lets those in flight finish, then closes the channel. */
+  /**
+   * Messages ready in each subscription queue and its `.dead` companion, asked of the
+   * broker with passive declares; undefined while the queues are not declared (not
+   * connected). A queue whose check fails is left out.
+   */
+  async queueDepths(): Promise<QueueDepth[] | undefined> {
+    if (!this.consuming || this.stopping) return undefined;
+    const depths: QueueDepth[] = [];
+    for (const { queue } of this.options.subscriptions) {
+      try {
+        const channel = await this.openStatsChannel();
+        const ready = await channel.checkQueue(queue);
+        const dead = await channel.checkQueue(deadLetterQueueOf(queue));
+        depths.push({ queue, ready: ready.messageCount, dead: dead.messageCount });
+      } catch {
+        // A failed check (a queue deleted by hand) closes the channel; the next opens another.
+        this.statsChannel = undefined;
+      }
+    }
+    return depths;
+  }
+
+  /**
+   * A plain channel of its own for the queue checks: a passive declare of a missing queue
+   * closes its channel, and amqp-connection-manager recreates a closed channel only after
+   * a reconnect, so a failed check must never happen on the consumer's channel.
+   */
+  private openStatsChannel(): Promise<Channel> {
+    if (this.statsChannel) return this.statsChannel;
+    // amqp-connection-manager's types predate amqplib's ChannelModel, which is what it holds.
+    const connection = this.options.connection.manager.connection as unknown as
+      ChannelModel | undefined;
+    if (!connection) return Promise.reject(new Error('not connected'));
+    const opening = connection.createChannel().then((channel) => {
+      channel.on('error', (err: Error) =>
+        this.options.logger.debug({ err }, 'queue check channel closed'),
+      );
+      channel.on('close', () => {
+        if (this.statsChannel === opening) this.statsChannel = undefined;
+      });
+      return channel;
+    });
+    this.statsChannel = opening;
+    opening.catch(() => {
+      if (this.statsChannel === opening) this.statsChannel = undefined;
+    });
+    return opening;
+  }
+
+  /** Stops taking deliveries, lets those in flight finish, then closes the channels. */
   async stop(): Promise<void> {
     this.stopping = true;
     for (const [channel, tags] of this.consumerTags) {
       for (const tag of tags) await channel.cancel(tag).catch(() => undefined);
     }
     await Promise.allSettled([...this.inFlight]);
+    const stats = this.statsChannel;
+    this.statsChannel = undefined;
+    await stats?.then((channel) => channel.close()).catch(() => undefined);
     await this.channel.close();
+  }
+
+  /**
+   * Runs at most `maxConcurrentHandlers` deliveries at once across all queues. Prefetch is
+   * per queue (quorum queues have no per-channel prefetch), so without this cap prefetch
+   * times queues could exceed the database pool and starve HTTP requests of connections.
+   */
+  private async limited(work: () => Promise<void>): Promise<void> {
+    const limit = this.options.maxConcurrentHandlers ?? Number.POSITIVE_INFINITY;
+    if (this.running >= limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running += 1;
+    try {
+      await work();
+    } finally {
+      this.running -= 1;
+      this.waiting.shift()?.();
+    }
   }
 
   private track(work: Promise<void>): void {
@@ -168,6 +261,7 @@ export class Consumer {
     const queue = subscription.queue;
     const started = process.hrtime.bigint();
     const type = String(delivery.properties.type ?? '(none)');
+    if (delivery.fields.redelivered) metrics.redelivered.inc({ queue });
     const attempt = Number(delivery.properties.headers?.[RetryHeaders.attempt] ?? 0) + 1;
     let logger = this.options.logger.child({
       queue,
@@ -178,7 +272,7 @@ export class Consumer {
     try {
       let parsed: { binding: HandlerBinding; envelope: Envelope; payload: unknown };
       try {
-        parsed = parseDelivery(subscription, delivery);
+        parsed = parseDelivery(subscription, delivery, this.options.connection.username);
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         logger.warn({ reason }, 'parking invalid message');
@@ -321,6 +415,7 @@ function ack(channel: ConfirmChannel, delivery: ConsumeMessage, logger: Logger):
 function parseDelivery(
   subscription: Subscription,
   delivery: ConsumeMessage,
+  ownUser: string,
 ): { binding: HandlerBinding; envelope: Envelope; payload: unknown } {
   const { properties } = delivery;
   const type: unknown = properties.type;
@@ -350,6 +445,7 @@ function parseDelivery(
   if (!senders.includes(envelope.data.appId)) {
     throw new PoisonMessage(`${type} may not be sent by ${envelope.data.appId}`);
   }
+  verifySender(type, envelope.data, headers, ownUser);
   let body: unknown;
   try {
     body = JSON.parse(delivery.content.toString('utf8'));
@@ -360,6 +456,38 @@ function parseDelivery(
   if (!payload.success)
     throw new PoisonMessage(`invalid ${type} payload: ${summarize(payload.error)}`);
   return { binding, envelope: envelope.data, payload: payload.data };
+}
+
+/**
+ * Trusts the broker, not the message, about who sent it: RabbitMQ refuses a publish whose
+ * `userId` is not the publishing connection's user, so `userId` names the sender's broker
+ * user, which is the service's name. A copy this consumer moved to its own retry or
+ * dead-letter queue carries its own user id; the sender it checked on arrival is kept in
+ * `x-original-user-id`. Where every service shares one broker user (no per-service users
+ * could be set up), the sender cannot be told apart and only that user is required.
+ */
+function verifySender(
+  type: MessageType,
+  envelope: Envelope,
+  headers: Record<string, unknown>,
+  ownUser: string,
+): void {
+  const userId = envelope.userId;
+  if (!userId) throw new PoisonMessage(`${type} has no userId: its sender cannot be verified`);
+  const original = headers[RetryHeaders.originalUserId];
+  const claimed = userId === ownUser && typeof original === 'string' ? original : userId;
+  const sharedUser = !(ServiceNames as readonly string[]).includes(ownUser);
+  if (sharedUser) {
+    if (claimed !== ownUser)
+      throw new PoisonMessage(`${type} was sent by broker user ${claimed}, not ${ownUser}`);
+    return;
+  }
+  const senders: readonly string[] = Messages[type].senders;
+  if (!senders.includes(claimed) || claimed !== envelope.appId) {
+    throw new PoisonMessage(
+      `${type} was sent by broker user ${claimed} (appId ${envelope.appId}); it may come only from ${senders.join(', ')}`,
+    );
+  }
 }
 
 function summarize(error: z.ZodError): string {

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { z } from 'zod';
 import { delay, type Logger } from '@app/runtime';
 
@@ -82,7 +83,11 @@ export class FaultSwitches {
   /** Called after a publish was confirmed and before its outbox row is marked sent. */
   afterConfirm(): void {
     if (this.settings.crashAfterPublish) {
-      this.logger?.warn('injected crash after a confirmed publish, before marking it sent');
+      // Written synchronously: pino's asynchronous stdout would lose the line to the kill.
+      writeSync(
+        1,
+        `${JSON.stringify({ level: 'warn', time: new Date().toISOString(), pid: process.pid, msg: 'injected crash after a confirmed publish, before marking it sent' })}\n`,
+      );
       process.kill(process.pid, 'SIGKILL');
     }
   }

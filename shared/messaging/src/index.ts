@@ -1,5 +1,6 @@
 export * from './connection';
 export * from './consumer';
+export * from './dead-letters';
 export * from './errors';
 export * from './faults';
 export * from './inbox';
@@ -10,3 +11,4 @@ export * from './outbox';
 export * from './publisher';
 export * from './sql';
 export * from './topology';
+export * from './permissions';

@@ -1,4 +1,5 @@
-import type { ServiceName } from '@app/contracts';
+import { ServiceNames, type ServiceName } from '@app/contracts';
+import type { ChannelModel } from 'amqplib';
 import type { Logger } from '@app/runtime';
 import type { Registry } from 'prom-client';
 import { BrokerConnection } from './connection';
@@ -22,9 +23,12 @@ export interface MessagingOptions {
   /** False for a service that publishes nothing (it has no outbox). */
   outbox: boolean;
   prefetch?: number;
+  /** Deliveries handled at once across all queues (see Consumer). */
+  maxConcurrentHandlers?: number;
   retryDelaysMs?: readonly number[];
   outboxBatchSize?: number;
   outboxPollIntervalMs?: number;
+  outboxLeaseMs?: number;
   onReturned?: (message: OutgoingMessage) => Promise<void>;
   /** Distinguishes instances of one service in the broker's connection list. */
   instance?: string;
@@ -45,17 +49,32 @@ export class Messaging {
 
   constructor(options: MessagingOptions) {
     const logger = options.logger;
-    this.metrics = createMessagingMetrics(options.registry, async () => this.relay?.backlog());
+    this.metrics = createMessagingMetrics(
+      options.registry,
+      async () => this.relay?.backlog(),
+      async () => this.consumer?.queueDepths(),
+    );
     this.connection = new BrokerConnection({
       url: options.url,
       connectionName: `${options.service}${options.instance ? `#${options.instance}` : ''}`,
       logger,
     });
     this.publisher = new Publisher(this.connection, logger, this.metrics, (channel) =>
-      declarePublisherExchanges(channel, options.service),
+      declarePublisherExchanges(
+        channel,
+        options.service,
+        this.connection.manager.connection as unknown as ChannelModel,
+      ),
     );
+    if (!(ServiceNames as readonly string[]).includes(this.connection.username)) {
+      logger.warn(
+        { brokerUser: this.connection.username },
+        `connected as shared broker user ${this.connection.username}, not as its own user ${options.service}: least privilege is not in force and senders cannot be told apart`,
+      );
+    }
     if (options.subscriptions.length > 0) {
       this.consumer = new Consumer({
+        service: options.service,
         connection: this.connection,
         logger,
         metrics: this.metrics,
@@ -63,6 +82,7 @@ export class Messaging {
         prefetch: options.prefetch,
         retryDelaysMs: options.retryDelaysMs,
         faults: options.faults,
+        maxConcurrentHandlers: options.maxConcurrentHandlers,
       });
     }
     if (options.outbox) {
@@ -73,6 +93,7 @@ export class Messaging {
         isConnected: () => this.connection.isConnected(),
         batchSize: options.outboxBatchSize,
         pollIntervalMs: options.outboxPollIntervalMs,
+        leaseMs: options.outboxLeaseMs,
         onReturned: options.onReturned,
         faults: options.faults,
       });

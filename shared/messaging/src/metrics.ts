@@ -4,16 +4,41 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export interface MessagingMetrics {
   published: Counter<'type' | 'outcome'>;
   consumed: Counter<'queue' | 'type' | 'outcome'>;
+  redelivered: Counter<'queue'>;
   handlerSeconds: Histogram<'queue' | 'type'>;
   outboxBacklog: Gauge;
+  queueDepth: Gauge<'queue'>;
+  deadLetters: Gauge<'queue'>;
 }
 
-/** `backlog` is asked at each scrape; it returns undefined for a service without an outbox. */
+/** Messages ready in a consumer queue and in its `.dead` companion. */
+export interface QueueDepth {
+  queue: string;
+  ready: number;
+  dead: number;
+}
 
+/** A scrape waits this long for the broker's queue counts, then keeps the last ones. */
+const QUEUE_DEPTHS_TIMEOUT_MS = 2_000;
+
+/**
+ * `backlog` is asked at each scrape; it returns undefined for a service without an outbox.
+ * `queueDepths` too; it returns undefined while the broker is unreachable, and the
+ * gauges then keep their last values.
+ */
 export function createMessagingMetrics(
   registry: Registry,
   backlog: () => Promise<number | undefined> = async () => undefined,
+  queueDepths: () => Promise<QueueDepth[] | undefined> = async () => undefined,
 ): MessagingMetrics {
+  // Both gauges are collected in one scrape: they share one round of queue checks.
+  let sampling: Promise<QueueDepth[] | undefined> | undefined;
+  const sampleQueueDepths = (): Promise<QueueDepth[] | undefined> => {
+    sampling ??= withTimeout(queueDepths(), QUEUE_DEPTHS_TIMEOUT_MS).finally(() => {
+      sampling = undefined;
+    });
+    return sampling;
+  };
   return {
     published: new Counter({
       name: 'messages_published_total',
@@ -25,6 +50,12 @@ export function createMessagingMetrics(
       name: 'messages_consumed_total',
       help: 'Deliveries handled, by outcome: processed, duplicate, retried, dead-lettered',
       labelNames: ['queue', 'type', 'outcome'],
+      registers: [registry],
+    }),
+    redelivered: new Counter({
+      name: 'messages_redelivered_total',
+      help: 'Deliveries the broker marked redelivered (a consumer died or its channel closed before the ack)',
+      labelNames: ['queue'],
       registers: [registry],
     }),
     handlerSeconds: new Histogram({
@@ -43,5 +74,40 @@ export function createMessagingMetrics(
         if (value !== undefined) this.set(value);
       },
     }),
+    queueDepth: new Gauge({
+      name: 'queue_depth',
+      help: 'Messages ready in each consumer queue, asked of the broker at each scrape',
+      labelNames: ['queue'],
+      registers: [registry],
+      async collect() {
+        for (const { queue, ready } of (await sampleQueueDepths()) ?? []) {
+          this.set({ queue }, ready);
+        }
+      },
+    }),
+    deadLetters: new Gauge({
+      name: 'dead_letters',
+      help: "Messages parked in each consumer queue's .dead companion, asked of the broker at each scrape",
+      labelNames: ['queue'],
+      registers: [registry],
+      async collect() {
+        for (const { queue, dead } of (await sampleQueueDepths()) ?? []) {
+          this.set({ queue }, dead);
+        }
+      },
+    }),
   };
+}
+
+/** The promise's value, or undefined if it fails or takes longer than `ms`. */
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise.catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,5 +1,6 @@
-import type { ConfirmChannel, Options } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { Exchanges, Messages } from '@app/contracts';
+import { backoffDelay, delay } from '@app/runtime';
 
 export interface Binding {
   exchange: string;
@@ -40,36 +41,105 @@ const quorum = (args: Record<string, unknown> = {}): Options.AssertQueue => ({
 });
 
 /**
- * Declares the exchanges a service owns, and the command exchanges it sends to: a command
- * to a recipient that was never deployed must come back as unroutable, which needs the
- * exchange to exist (publishing to a missing exchange would close the channel instead).
+ * Declares the exchanges a service owns. The command exchanges it sends to belong to their
+ * recipients; a command to a recipient that was never deployed must still come back as
+ * unroutable, which needs the exchange to exist (publishing to a missing exchange closes
+ * the channel instead). Where the broker definitions created it, nothing is declared
+ * (the sender has no configure permission there); otherwise the sender declares it.
  */
 export async function declarePublisherExchanges(
   channel: ConfirmChannel,
   service: string,
+  connection?: ChannelModel,
 ): Promise<void> {
-  const commandExchanges = Object.values(Messages)
+  const commandExchanges: string[] = Object.values(Messages)
     .filter(
       (message) =>
         message.kind === 'command' && (message.senders as readonly string[]).includes(service),
     )
     .map((message) => message.exchange);
   for (const exchange of Object.values(Exchanges)) {
-    if (exchange.owner === service || (commandExchanges as string[]).includes(exchange.name)) {
+    if (exchange.owner === service) {
       await channel.assertExchange(exchange.name, exchange.type, { durable: true });
+    } else if (commandExchanges.includes(exchange.name)) {
+      if (!connection || !(await exchangeExists(connection, exchange.name))) {
+        await channel.assertExchange(exchange.name, exchange.type, { durable: true });
+      }
     }
   }
 }
 
 /**
+ * Whether an exchange exists, asked on a throwaway channel: a passive declare of a missing
+ * exchange closes its channel (404), and needs no permission on the exchange.
+ */
+export async function exchangeExists(connection: ChannelModel, name: string): Promise<boolean> {
+  const probe = await connection.createChannel();
+  probe.on('error', () => undefined);
+  try {
+    await probe.checkExchange(name);
+    await probe.close().catch(() => undefined);
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return false;
+    throw err;
+  }
+}
+
+/**
+ * Makes sure another service's exchange exists before binding to it. Where the broker
+ * definitions (or its owner) created it, nothing is declared. Otherwise the exchange is
+ * declared on a throwaway channel if this user may (a shared, permissive user); a
+ * least-privilege user may not, and waits until the owner declares it. Gives up when
+ * `isStopping` says so.
+ */
+export async function waitForExchange(
+  connection: ChannelModel,
+  name: string,
+  onWait: (attempt: number) => void,
+  isStopping: () => boolean = () => false,
+): Promise<void> {
+  const exchange = Object.values(Exchanges).find((e) => e.name === name);
+  for (let attempt = 1; ; attempt += 1) {
+    if (await exchangeExists(connection, name)) return;
+    if (exchange && (await declareIfAllowed(connection, exchange.name, exchange.type))) return;
+    if (isStopping()) throw new Error(`stopped while waiting for exchange ${name}`);
+    onWait(attempt);
+    await delay(backoffDelay(attempt, 250, 5_000));
+  }
+}
+
+async function declareIfAllowed(
+  connection: ChannelModel,
+  name: string,
+  type: string,
+): Promise<boolean> {
+  const probe = await connection.createChannel();
+  probe.on('error', () => undefined);
+  try {
+    await probe.assertExchange(name, type, { durable: true });
+    await probe.close().catch(() => undefined);
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code === 403) return false;
+    throw err;
+  }
+}
+
+/**
  * Declares a consumer queue with its retry companions and dead-letter queue, and binds it.
- * Bound exchanges must exist: a consumer of another service's exchange declares it too
- * (same arguments, so the declaration is idempotent) to be able to start first.
+ * Exchanges the service owns are declared; others must exist (their owner or the broker
+ * definitions declare them): with a `connection`, it waits for them.
  */
 export async function declareConsumerQueue(
   channel: ConfirmChannel,
   spec: QueueSpec,
   retryDelaysMs: readonly number[],
+  options: {
+    service?: string;
+    connection?: ChannelModel;
+    onWait?: (exchange: string, attempt: number) => void;
+  } = {},
 ): Promise<void> {
   const dead = deadLetterQueueOf(spec.name);
   await channel.assertQueue(dead, quorum());
@@ -95,7 +165,15 @@ export async function declareConsumerQueue(
   }
   for (const binding of spec.bindings) {
     const exchange = Object.values(Exchanges).find((e) => e.name === binding.exchange);
-    if (exchange) await channel.assertExchange(exchange.name, exchange.type, { durable: true });
+    if (exchange && exchange.owner === options.service) {
+      await channel.assertExchange(exchange.name, exchange.type, { durable: true });
+    } else if (options.connection) {
+      await waitForExchange(options.connection, binding.exchange, (attempt) =>
+        options.onWait?.(binding.exchange, attempt),
+      );
+    } else if (exchange) {
+      await channel.assertExchange(exchange.name, exchange.type, { durable: true });
+    }
     await channel.bindQueue(spec.name, binding.exchange, binding.routingKey);
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOCAL_DEFAULTS, localDatabaseUrl } from './local-defaults';
 
 /** Raised when the environment does not describe a runnable service; lists every problem. */
 export class ConfigError extends Error {
@@ -60,12 +61,9 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
     NODE_ENV: env.nodeEnv(),
     PORT: env.port(defaultPort),
     LOG_LEVEL: env.logLevel(),
-    DATABASE_URL: env.url(
-      ['postgresql', 'postgres'],
-      `postgresql://postgres@127.0.0.1:5432/${service}`,
-    ),
+    DATABASE_URL: env.url(['postgresql', 'postgres'], localDatabaseUrl(service)),
     DB_POOL_SIZE: env.positiveInt(10),
-    RABBITMQ_URL: env.url(['amqp', 'amqps'], 'amqp://guest:guest@127.0.0.1:5672'),
+    RABBITMQ_URL: env.url(['amqp', 'amqps'], LOCAL_DEFAULTS.sharedBrokerUrl),
     /** Deliveries in flight per queue; keep it within DB_POOL_SIZE. */
     PREFETCH: env.positiveInt(8),
     /** Delays of the retry queues, comma-separated milliseconds. */
@@ -80,6 +78,8 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
         message: 'must be a comma-separated list of positive integers (milliseconds)',
       }),
     OUTBOX_POLL_INTERVAL_MS: env.positiveInt(1_000),
+    /** How long a relay holds outbox rows it claimed; a relay that died frees them after it. */
+    OUTBOX_LEASE_MS: env.positiveInt(30_000),
     /** Names this process in the broker's connection list when several instances run. */
     INSTANCE_ID: z.string().max(64).optional(),
     // Fault switches for tests and workshops (see FaultSwitches); refused in production.
@@ -112,4 +112,15 @@ export function refuseFaultsInProduction(env: NodeJS.ProcessEnv): string[] {
         key.startsWith('FAULT_') && value && !['0', 'false', ''].includes(value.trim()),
     )
     .map(([key]) => `${key}: fault switches are refused when NODE_ENV=production`);
+}
+
+/**
+ * Refuses the local-only default credentials in production: there, the broker and the
+ * database must be named explicitly. Pass it to `loadConfig` like `refuseFaultsInProduction`.
+ */
+export function refuseLocalDefaultsInProduction(env: NodeJS.ProcessEnv): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  return ['RABBITMQ_URL', 'DATABASE_URL']
+    .filter((key) => !env[key])
+    .map((key) => `${key}: must be set when NODE_ENV=production (local defaults are refused)`);
 }

@@ -2,3 +2,4 @@ export * from './config';
 export * from './logger';
 export * from './lifecycle';
 export * from './wait';
+export * from './local-defaults';

@@ -20,8 +20,10 @@ export interface ServiceConfig {
   PORT: number;
   RABBITMQ_URL: string;
   PREFETCH: number;
+  DB_POOL_SIZE: number;
   RETRY_DELAYS_MS: number[];
   OUTBOX_POLL_INTERVAL_MS: number;
+  OUTBOX_LEASE_MS: number;
   INSTANCE_ID?: string | undefined;
   FAULT_HANDLER_DELAY_MS: number;
   FAULT_HANDLER_FAIL_TIMES: number;
@@ -89,8 +91,11 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     subscriptions: parts.subscriptions,
     outbox: options.outbox,
     prefetch: config.PREFETCH,
+    // Leaves connections of the pool for HTTP requests and the outbox relay.
+    maxConcurrentHandlers: Math.max(1, config.DB_POOL_SIZE - 3),
     retryDelaysMs: config.RETRY_DELAYS_MS,
     outboxPollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    outboxLeaseMs: config.OUTBOX_LEASE_MS,
     onReturned: parts.onReturned,
     faults,
   });

@@ -22,18 +22,23 @@ export async function createTestVhost(label: string): Promise<TestVhost> {
   const name = uniqueTestName(label);
   const base = new URL(infrastructure.rabbitmqUrl);
   const user = decodeURIComponent(base.username || 'guest');
-  const admin = infrastructure.rabbitmqManagementUrl
-    ? managementApi(infrastructure.rabbitmqManagementUrl)
-    : rabbitmqctl;
+  const admin = vhostAdmin(infrastructure.rabbitmqManagementUrl);
   await admin.addVhost(name, user);
   const url = new URL(base.toString());
   url.pathname = `/${encodeURIComponent(name)}`;
   return { name, url: url.toString(), delete: () => admin.deleteVhost(name) };
 }
 
-interface VhostAdmin {
+/** Makes and removes vhosts: through the management API when given, else rabbitmqctl. */
+export interface VhostAdmin {
+  /** Creates the vhost, with every permission on it for `user`. */
   addVhost(name: string, user: string): Promise<void>;
+  /** Deletes the vhost; a missing one is no error. */
   deleteVhost(name: string): Promise<void>;
+}
+
+export function vhostAdmin(managementUrl?: string): VhostAdmin {
+  return managementUrl ? managementApi(managementUrl) : rabbitmqctl;
 }
 
 const rabbitmqctl: VhostAdmin = {

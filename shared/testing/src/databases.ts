@@ -24,7 +24,24 @@ export interface TestDatabase {
 export async function createTestDatabase(service: string, label = service): Promise<TestDatabase> {
   const name = `${uniqueTestName(label)}_${service}`.slice(0, 63);
   assertTestDatabase(name);
-  const adminUrl = currentInfrastructure().postgresUrl;
+  return createMigratedDatabase(currentInfrastructure().postgresUrl, name, service);
+}
+
+/** A database made by `createMigratedDatabase`; `close` leaves it, `drop` removes it. */
+export interface MigratedDatabase extends TestDatabase {
+  /** Closes the harness's connection and leaves the database for a look afterwards. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the database `name` (which must not exist) and applies `service`'s committed
+ * migrations. Callers check the name first: `createTestDatabase` allows only test_* names.
+ */
+export async function createMigratedDatabase(
+  adminUrl: string,
+  name: string,
+  service: string,
+): Promise<MigratedDatabase> {
   await withClient(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
@@ -43,13 +60,20 @@ export async function createTestDatabase(service: string, label = service): Prom
     async query<R extends Record<string, unknown>>(sql: string, params: unknown[] = []) {
       return (await client.query<R>(sql, params)).rows;
     },
+    async close() {
+      await client.end().catch(() => undefined);
+    },
     async drop() {
       await client.end().catch(() => undefined);
-      await withClient(adminUrl, (admin) =>
-        admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
-      );
+      await dropDatabase(adminUrl, name);
     },
   };
+}
+
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  await withClient(adminUrl, (admin) =>
+    admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  );
 }
 
 /** The harness refuses to touch a database whose name does not mark it as a test one. */

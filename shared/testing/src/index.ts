@@ -10,3 +10,6 @@ export * from './wait';
 export * from './system';
 export * from './service-under-test';
 export * from './ledger';
+export * from './tcp-proxy';
+export * from './named-resources';
+export * from './least-privilege';

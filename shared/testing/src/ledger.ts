@@ -8,7 +8,10 @@ export interface Ledger {
   lost: { orderId: string; missing: string[] }[];
   /** Orders with more than one invoice, shipment or count. */
   doubled: { orderId: string; service: string; count: number }[];
-  /** Deliveries that the inbox recognised as already handled, per service (at-least-once at work). */
+  /**
+   * At-least-once at work, per service: deliveries the broker marked redelivered plus those
+   * the inbox recognised as already handled (counted since each process started).
+   */
   redeliveries: Record<string, number>;
 }
 
@@ -72,6 +75,7 @@ export async function checkLedger(
       .catch(() => '');
     redeliveries[service] = [
       ...metrics.matchAll(/^messages_consumed_total\{[^}]*outcome="duplicate"[^}]*\} (\d+)/gm),
+      ...metrics.matchAll(/^messages_redelivered_total\{[^}]*\} (\d+)/gm),
     ]
       .map((match) => Number(match[1]))
       .reduce((sum, n) => sum + n, 0);

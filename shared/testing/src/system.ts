@@ -1,10 +1,14 @@
 import { ServiceNames, type ServiceName } from '@app/contracts';
 import { createTestVhost, type TestVhost } from './broker';
 import { createTestDatabase, type TestDatabase } from './databases';
+import { grantServicePermissions } from './least-privilege';
+import { TestBroker } from './test-broker';
 import { ServiceProcess, freePort } from './processes';
 
 export interface TestSystem {
   vhost: TestVhost;
+  /** Each service's broker URL: its own user with `leastPrivilege`, else the harness's. */
+  brokerUrls: Record<ServiceName, string>;
   /** Of the services started (all four unless `only` named fewer). */
   databases: Record<ServiceName, TestDatabase>;
   services: Record<ServiceName, ServiceProcess>;
@@ -22,8 +26,21 @@ export async function startTestSystem(
   label: string,
   env: Partial<Record<ServiceName, Record<string, string>>> = {},
   only: readonly ServiceName[] = ServiceNames,
+  options: { leastPrivilege?: boolean } = {},
 ): Promise<TestSystem> {
   const vhost = await createTestVhost(label);
+  const brokerUrls = Object.fromEntries(ServiceNames.map((s) => [s, vhost.url])) as Record<
+    ServiceName,
+    string
+  >;
+  if (options.leastPrivilege) {
+    // As on a deployed broker: each service its own user, the exchanges declared up front
+    // (infra/rabbitmq/definitions.json does that there; the harness's user here).
+    Object.assign(brokerUrls, await grantServicePermissions(vhost));
+    const admin = await TestBroker.connect(vhost.url);
+    await admin.declareExchanges();
+    await admin.close();
+  }
   const databases = {} as Record<ServiceName, TestDatabase>;
   const services = {} as Record<ServiceName, ServiceProcess>;
   const ports = {} as Record<ServiceName, number>;
@@ -32,7 +49,7 @@ export async function startTestSystem(
     extra: Record<string, string> = {},
   ): Record<string, string> => ({
     DATABASE_URL: databases[service].url,
-    RABBITMQ_URL: vhost.url,
+    RABBITMQ_URL: brokerUrls[service],
     ...env[service],
     ...extra,
   });
@@ -56,6 +73,7 @@ export async function startTestSystem(
   }
   return {
     vhost,
+    brokerUrls,
     databases,
     services,
     async restart(service, extra) {

@@ -34,6 +34,8 @@ export class TestBroker {
   private constructor(
     private readonly connection: amqplib.ChannelModel,
     private readonly channel: ConfirmChannel,
+    /** The broker user this client connected as; the `userId` its messages carry. */
+    readonly user: string,
   ) {}
 
   static async connect(url: string): Promise<TestBroker> {
@@ -41,7 +43,11 @@ export class TestBroker {
     connection.on('error', () => undefined);
     const channel = await connection.createConfirmChannel();
     channel.on('error', () => undefined);
-    return new TestBroker(connection, channel);
+    return new TestBroker(
+      connection,
+      channel,
+      decodeURIComponent(new URL(url).username || 'guest'),
+    );
   }
 
   /** Declares every exchange of the contract, as the owning services would. */
@@ -71,6 +77,7 @@ export class TestBroker {
         type,
         correlationId,
         appId: definition.senders[0],
+        userId: this.user,
         timestamp: Math.floor(Date.now() / 1000),
         headers: {
           traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,

@@ -16,12 +16,12 @@ export class InvoiceRepository {
   constructor(private readonly db: Database) {}
 
   async findById(id: string): Promise<Invoice | undefined> {
-    const row = await this.db.invoice.findUnique({ where: { id } });
+    const row = await this.db.prisma.invoice.findUnique({ where: { id } });
     return row ? toInvoice(row) : undefined;
   }
 
   async list(filter: { orderId?: string; limit: number }): Promise<Invoice[]> {
-    const rows = await this.db.invoice.findMany({
+    const rows = await this.db.prisma.invoice.findMany({
       where: filter.orderId ? { orderId: filter.orderId } : undefined,
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: filter.limit,
@@ -40,17 +40,32 @@ export class InvoiceRepository {
     invoice: Invoice,
     messagesFor: (invoice: Invoice, created: boolean) => OutgoingMessage[],
   ): Promise<IssueResult> {
-    return this.db.$transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) {
         return { outcome: 'duplicate' } as const;
       }
       // ON CONFLICT DO NOTHING: a concurrent request for the same order waits for the
       // first to commit, then finds its invoice instead of failing on the unique index.
-      const { count } = await tx.invoice.createMany({ data: [invoice], skipDuplicates: true });
+      const count = await tx.$executeRawUnsafe(
+        `INSERT INTO invoices (id, order_id, customer_id, total_cents, currency, status, created_at)
+         VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+        invoice.id,
+        invoice.orderId,
+        invoice.customerId,
+        invoice.totalCents,
+        invoice.currency,
+        invoice.status,
+        invoice.createdAt,
+      );
       if (count === 0) {
-        const earlier = toInvoice(
-          await tx.invoice.findUniqueOrThrow({ where: { orderId: invoice.orderId } }),
+        const [row] = await tx.$queryRawUnsafe<InvoiceSqlRow[]>(
+          `SELECT id, order_id, customer_id, total_cents, currency, status, created_at
+             FROM invoices WHERE order_id = $1::uuid`,
+          invoice.orderId,
         );
+        if (!row)
+          throw new Error(`invoice of order ${invoice.orderId} conflicted but is not there`);
+        const earlier = fromSqlRow(row);
         for (const message of messagesFor(earlier, false)) await addToOutbox(tx, message);
         return { outcome: 'duplicate', invoice: earlier } as const;
       }
@@ -59,6 +74,27 @@ export class InvoiceRepository {
     });
   }
 }
+
+/** An invoice row as `pg` returns it. */
+interface InvoiceSqlRow {
+  id: string;
+  order_id: string;
+  customer_id: string;
+  total_cents: number;
+  currency: string;
+  status: string;
+  created_at: Date;
+}
+
+const fromSqlRow = (row: InvoiceSqlRow): Invoice => ({
+  id: row.id,
+  orderId: row.order_id,
+  customerId: row.customer_id,
+  totalCents: row.total_cents,
+  currency: row.currency,
+  status: row.status as Invoice['status'],
+  createdAt: row.created_at,
+});
 
 function toInvoice(row: InvoiceRow): Invoice {
   return {

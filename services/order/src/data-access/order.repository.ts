@@ -7,6 +7,31 @@ import type { Database } from './prisma';
 const withItems = { items: { orderBy: { position: 'asc' } } } as const;
 type OrderRow = Prisma.OrderGetPayload<{ include: typeof withItems }>;
 
+/** An order row as `pg` returns it, with its items as JSON (see ORDER_WITH_ITEMS). */
+interface OrderSqlRow {
+  id: string;
+  status: string;
+  style: string;
+  customer_id: string;
+  currency: string;
+  total_cents: number;
+  shipping_address: ShippingAddress;
+  invoice_id: string | null;
+  shipment_id: string | null;
+  failure_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+  items: LineItem[];
+}
+
+const ORDER_WITH_ITEMS = `
+  SELECT o.id, o.status, o.style, o.customer_id, o.currency, o.total_cents, o.shipping_address,
+         o.invoice_id, o.shipment_id, o.failure_reason, o.created_at, o.updated_at,
+         (SELECT coalesce(json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity,
+                   'unitPriceCents', i.unit_price_cents) ORDER BY i.position), '[]')
+            FROM order_items i WHERE i.order_id = o.id) AS items
+    FROM orders o`;
+
 export interface OrderPage {
   orders: Order[];
   nextCursor?: string;
@@ -19,14 +44,14 @@ export class OrderRepository {
   constructor(private readonly db: Database) {}
 
   async findById(id: string): Promise<Order | undefined> {
-    const row = await this.db.order.findUnique({ where: { id }, include: withItems });
+    const row = await this.db.prisma.order.findUnique({ where: { id }, include: withItems });
     return row ? toOrder(row) : undefined;
   }
 
   async findByIdempotencyKey(
     key: string,
   ): Promise<{ order: Order; requestHash: string | null } | undefined> {
-    const row = await this.db.order.findUnique({
+    const row = await this.db.prisma.order.findUnique({
       where: { idempotencyKey: key },
       include: withItems,
     });
@@ -36,7 +61,7 @@ export class OrderRepository {
   /** Newest first; the cursor is opaque to clients. */
   async list(limit: number, cursor?: string): Promise<OrderPage> {
     const after = cursor ? decodeCursor(cursor) : undefined;
-    const rows = await this.db.order.findMany({
+    const rows = await this.db.prisma.order.findMany({
       where: after
         ? {
             OR: [
@@ -62,25 +87,37 @@ export class OrderRepository {
     messages: OutgoingMessage[],
     idempotency?: { key: string; requestHash: string },
   ): Promise<void> {
-    await this.db.$transaction(async (tx) => {
-      await tx.order.create({
-        data: {
-          id: order.id,
-          status: order.status,
-          style: order.style,
-          customerId: order.customerId,
-          currency: order.currency,
-          totalCents: order.totalCents,
-          shippingAddress: order.shippingAddress as unknown as Prisma.InputJsonValue,
-          idempotencyKey: idempotency?.key ?? null,
-          requestHash: idempotency?.requestHash ?? null,
-          createdAt: order.createdAt,
-          updatedAt: order.updatedAt,
-          items: {
-            create: order.items.map((item, position) => ({ position, ...item })),
-          },
-        },
-      });
+    await this.db.transaction(async (tx) => {
+      // The order and its items in one statement: one round trip fewer on every POST.
+      await tx.$executeRawUnsafe(
+        `WITH inserted AS (
+           INSERT INTO orders (id, status, style, customer_id, currency, total_cents,
+                               shipping_address, idempotency_key, request_hash, created_at, updated_at)
+           VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11) RETURNING id)
+         INSERT INTO order_items (order_id, position, sku, quantity, unit_price_cents)
+         SELECT inserted.id, item.position, item.sku, item.quantity, item.unit_price_cents
+           FROM inserted, jsonb_to_recordset($12::jsonb)
+                AS item(position int, sku text, quantity int, unit_price_cents int)`,
+        order.id,
+        order.status,
+        order.style,
+        order.customerId,
+        order.currency,
+        order.totalCents,
+        JSON.stringify(order.shippingAddress),
+        idempotency?.key ?? null,
+        idempotency?.requestHash ?? null,
+        order.createdAt,
+        order.updatedAt,
+        JSON.stringify(
+          order.items.map((item, position) => ({
+            position,
+            sku: item.sku,
+            quantity: item.quantity,
+            unit_price_cents: item.unitPriceCents,
+          })),
+        ),
+      );
       for (const message of messages) await addToOutbox(tx, message);
     });
   }
@@ -107,28 +144,32 @@ export class OrderRepository {
       order: Order,
     ) => Partial<Pick<Order, 'status' | 'invoiceId' | 'shipmentId' | 'failureReason'>>,
   ): Promise<OutcomeResult> {
-    return this.db.$transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) {
         return { outcome: 'duplicate' } as const;
       }
       // Outcomes of one order can arrive at once on different deliveries: lock the row.
-      const locked = await tx.$queryRawUnsafe<{ id: string }[]>(
-        'SELECT id FROM orders WHERE id = $1::uuid FOR UPDATE',
+      const [locked] = await tx.$queryRawUnsafe<OrderSqlRow[]>(
+        `${ORDER_WITH_ITEMS} WHERE o.id = $1::uuid FOR UPDATE OF o`,
         orderId,
       );
-      if (locked.length === 0) {
+      if (!locked) {
         throw new UnknownOrderError(orderId);
       }
-      const current = toOrder(
-        await tx.order.findUniqueOrThrow({ where: { id: orderId }, include: withItems }),
+      const current = fromSqlRow(locked);
+      const order: Order = { ...current, ...change(current), updatedAt: new Date() };
+      await tx.$executeRawUnsafe(
+        `UPDATE orders SET status = $2, invoice_id = $3::uuid, shipment_id = $4::uuid,
+                failure_reason = $5, updated_at = $6
+          WHERE id = $1::uuid`,
+        order.id,
+        order.status,
+        order.invoiceId ?? null,
+        order.shipmentId ?? null,
+        order.failureReason ?? null,
+        order.updatedAt,
       );
-      const updates = change(current);
-      const row = await tx.order.update({
-        where: { id: orderId },
-        data: updates,
-        include: withItems,
-      });
-      return { outcome: 'processed', order: toOrder(row) } as const;
+      return { outcome: 'processed', order } as const;
     });
   }
 }
@@ -138,6 +179,24 @@ export class UnknownOrderError extends Error {
     super(`order ${orderId} does not exist`);
     this.name = 'UnknownOrderError';
   }
+}
+
+function fromSqlRow(row: OrderSqlRow): Order {
+  return {
+    id: row.id,
+    status: row.status as OrderStatus,
+    style: row.style as MessagingStyle,
+    customerId: row.customer_id,
+    items: row.items,
+    totalCents: row.total_cents,
+    currency: row.currency,
+    shippingAddress: row.shipping_address,
+    ...(row.invoice_id ? { invoiceId: row.invoice_id } : {}),
+    ...(row.shipment_id ? { shipmentId: row.shipment_id } : {}),
+    ...(row.failure_reason ? { failureReason: row.failure_reason } : {}),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 function toOrder(row: OrderRow): Order {

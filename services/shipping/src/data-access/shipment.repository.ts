@@ -1,7 +1,7 @@
 import type { LineItem, ShippingAddress } from '@app/contracts';
 import { addToOutbox, claimInbox, type OutgoingMessage } from '@app/messaging';
 import type { Shipment } from '../domain/shipment';
-import type { Prisma, Shipment as ShipmentRow } from '../generated/prisma/client';
+import type { Shipment as ShipmentRow } from '../generated/prisma/client';
 import type { Database } from './prisma';
 
 export interface InboxRef {
@@ -17,12 +17,12 @@ export class ShipmentRepository {
   constructor(private readonly db: Database) {}
 
   async findById(id: string): Promise<Shipment | undefined> {
-    const row = await this.db.shipment.findUnique({ where: { id } });
+    const row = await this.db.prisma.shipment.findUnique({ where: { id } });
     return row ? toShipment(row) : undefined;
   }
 
   async list(filter: { orderId?: string; limit: number }): Promise<Shipment[]> {
-    const rows = await this.db.shipment.findMany({
+    const rows = await this.db.prisma.shipment.findMany({
       where: filter.orderId ? { orderId: filter.orderId } : undefined,
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: filter.limit,
@@ -41,26 +41,31 @@ export class ShipmentRepository {
     shipment: Shipment,
     messagesFor: (shipment: Shipment, created: boolean) => OutgoingMessage[],
   ): Promise<PrepareResult> {
-    return this.db.$transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) {
         return { outcome: 'duplicate' } as const;
       }
       // ON CONFLICT DO NOTHING: a concurrent request for the same order waits for the
       // first to commit, then finds its shipment instead of failing on the unique index.
-      const { count } = await tx.shipment.createMany({
-        data: [
-          {
-            ...shipment,
-            items: shipment.items as unknown as Prisma.InputJsonValue,
-            shippingAddress: shipment.shippingAddress as unknown as Prisma.InputJsonValue,
-          },
-        ],
-        skipDuplicates: true,
-      });
+      const count = await tx.$executeRawUnsafe(
+        `INSERT INTO shipments (id, order_id, items, shipping_address, status, created_at)
+         VALUES ($1::uuid, $2::uuid, $3::jsonb, $4::jsonb, $5, $6) ON CONFLICT DO NOTHING`,
+        shipment.id,
+        shipment.orderId,
+        JSON.stringify(shipment.items),
+        JSON.stringify(shipment.shippingAddress),
+        shipment.status,
+        shipment.createdAt,
+      );
       if (count === 0) {
-        const earlier = toShipment(
-          await tx.shipment.findUniqueOrThrow({ where: { orderId: shipment.orderId } }),
+        const [row] = await tx.$queryRawUnsafe<ShipmentSqlRow[]>(
+          `SELECT id, order_id, items, shipping_address, status, created_at
+             FROM shipments WHERE order_id = $1::uuid`,
+          shipment.orderId,
         );
+        if (!row)
+          throw new Error(`shipment of order ${shipment.orderId} conflicted but is not there`);
+        const earlier = fromSqlRow(row);
         for (const message of messagesFor(earlier, false)) await addToOutbox(tx, message);
         return { outcome: 'duplicate', shipment: earlier } as const;
       }
@@ -69,6 +74,25 @@ export class ShipmentRepository {
     });
   }
 }
+
+/** A shipment row as `pg` returns it. */
+interface ShipmentSqlRow {
+  id: string;
+  order_id: string;
+  items: LineItem[];
+  shipping_address: ShippingAddress;
+  status: string;
+  created_at: Date;
+}
+
+const fromSqlRow = (row: ShipmentSqlRow): Shipment => ({
+  id: row.id,
+  orderId: row.order_id,
+  items: row.items,
+  shippingAddress: row.shipping_address,
+  status: row.status as Shipment['status'],
+  createdAt: row.created_at,
+});
 
 function toShipment(row: ShipmentRow): Shipment {
   return {

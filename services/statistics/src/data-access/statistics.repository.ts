@@ -6,7 +6,7 @@ export class StatisticsRepository {
   constructor(private readonly db: Database) {}
 
   async totals(): Promise<CurrencyTotals[]> {
-    const rows = await this.db.currencyTotals.findMany({ orderBy: { currency: 'asc' } });
+    const rows = await this.db.prisma.currencyTotals.findMany({ orderBy: { currency: 'asc' } });
     return rows.map((row) => ({
       currency: row.currency,
       orders: row.orders,
@@ -24,7 +24,7 @@ export class StatisticsRepository {
     inbox: { consumer: string; messageId: string; type: string },
     contribution: Contribution,
   ): Promise<'processed' | 'duplicate'> {
-    return this.db.$transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) return 'duplicate';
       const firstTime = await tx.$executeRawUnsafe(
         `INSERT INTO counted_orders (order_id, currency) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING`,

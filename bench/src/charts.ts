@@ -1,0 +1,100 @@
+import type { ChartSpec } from '@app/demo/dist/charts';
+import type { BenchResult } from './runner';
+import { END_TO_END } from './timeline';
+
+const frame = (title: string, subtitle: string): ChartSpec => ({
+  $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  title: { text: title, subtitle, anchor: 'start', fontSize: 18, subtitleFontSize: 13 },
+  background: 'white',
+  padding: 16,
+  config: {
+    font: 'DejaVu Sans',
+    view: { stroke: null },
+    axis: { labelFontSize: 12, titleFontSize: 13, gridColor: '#e6e6e6' },
+    legend: { labelFontSize: 12, orient: 'top', title: null, labelLimit: 400 },
+    range: { category: ['#4c78a8', '#f58518', '#54a24b', '#e45756'] },
+  },
+});
+
+/** Accepted and completed orders per second at each concurrency, per style, with the ceilings' scale. */
+export function saturationChart(result: BenchResult): ChartSpec {
+  const values = result.saturation.flatMap((step) => [
+    {
+      connections: step.concurrency,
+      series: `${step.style}: completed end to end`,
+      rate: Math.round(step.completedPerSecond),
+    },
+    {
+      connections: step.concurrency,
+      series: `${step.style}: POSTs accepted`,
+      rate: Math.round(step.acceptedPerSecond),
+    },
+  ]);
+  return {
+    ...frame(
+      'Saturation: orders per second at rising concurrency',
+      `${result.machine.cpus} cores shared by broker, database, services and load generator`,
+    ),
+    width: 620,
+    height: 320,
+    data: { values },
+    mark: { type: 'line', point: true, strokeWidth: 3 },
+    encoding: {
+      x: {
+        field: 'connections',
+        type: 'quantitative',
+        scale: { type: 'log', base: 2 },
+        title: 'connections (log scale)',
+      },
+      y: { field: 'rate', type: 'quantitative', title: 'orders/s' },
+      color: { field: 'series', type: 'nominal' },
+      strokeDash: {
+        field: 'series',
+        type: 'nominal',
+        legend: null,
+      },
+    },
+  };
+}
+
+/** Stage latencies (p50 and p99) of every fixed-rate run. */
+export function latencyChart(result: BenchResult): ChartSpec {
+  const values = result.latency
+    .filter((run) => !run.skipped)
+    .flatMap((run) =>
+      run.stages.flatMap(({ stage, ms }) =>
+        ms
+          ? [
+              { run: `${run.style} @ ${run.rate}/s`, stage, percentile: 'p50', ms: ms.p50 },
+              { run: `${run.style} @ ${run.rate}/s`, stage, percentile: 'p99', ms: ms.p99 },
+            ]
+          : [],
+      ),
+    );
+  const stages = [...new Set(values.map((v) => v.stage))];
+  return {
+    ...frame(
+      'Latency by stage at fixed rates',
+      `p50 and p99, ms; the last bar of each run is ${END_TO_END}`,
+    ),
+    data: { values },
+    facet: { row: { field: 'run', type: 'nominal', title: null, header: { labelFontSize: 13 } } },
+    spec: {
+      width: 420,
+      height: { step: 12 },
+      mark: 'bar',
+      encoding: {
+        y: {
+          field: 'stage',
+          type: 'nominal',
+          sort: stages,
+          title: null,
+          axis: { labelLimit: 420 },
+        },
+        yOffset: { field: 'percentile', type: 'nominal' },
+        x: { field: 'ms', type: 'quantitative', title: 'ms' },
+        color: { field: 'percentile', type: 'nominal' },
+      },
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { env, loadConfig } from '@app/runtime';
+import { LOCAL_DEFAULTS } from '@app/testing';
+
+const numbers = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((value) => /^\s*\d+\s*(,\s*\d+\s*)*$/.test(value), {
+      message: 'must be a comma-separated list of positive integers',
+    })
+    .transform((value) => value.split(',').map((part) => Number(part.trim())));
+
+const seconds = (fallback: number) => z.coerce.number().positive().max(600).default(fallback);
+
+export const BenchConfigSchema = z.object({
+  /** A broker user that may create a vhost (rabbitmqctl or the management API). */
+  BENCH_RABBITMQ_URL: env.url(['amqp', 'amqps'], LOCAL_DEFAULTS.rabbitmqUrl),
+  BENCH_RABBITMQ_MANAGEMENT_URL: z.url().optional(),
+  /** A Postgres user that may create databases. */
+  BENCH_POSTGRES_URL: env.url(['postgres', 'postgresql'], LOCAL_DEFAULTS.postgresUrl),
+  BENCH_RESULTS_DIR: z.string().default('results'),
+  /** Concurrency (open connections) of each saturation step, rising. */
+  BENCH_CONCURRENCY: numbers('4,16,48'),
+  BENCH_STEP_SECONDS: seconds(4),
+  /** Completions in the first part of a step are left out: the pipeline is still filling. */
+  BENCH_STEP_WARMUP_SECONDS: seconds(1),
+  /** Fixed arrival rates (orders/s) of the latency runs. */
+  BENCH_RATES: numbers('100,300'),
+  BENCH_RATE_SECONDS: seconds(6),
+  /** Styles measured; both by default. */
+  BENCH_STYLES: z
+    .string()
+    .default('event,command')
+    .transform((value) => value.split(',').map((s) => s.trim()))
+    .pipe(z.array(z.enum(['event', 'command'])).min(1)),
+  BENCH_CEILING_SECONDS: seconds(2),
+  /** How long to wait for a step's backlog to complete before going on. */
+  BENCH_DRAIN_TIMEOUT_SECONDS: seconds(20),
+  /**
+   * Extra environment for every service process, `NAME=value` pairs separated by commas
+   * (for example `PREFETCH=16,DB_POOL_SIZE=20`), to compare settings.
+   */
+  BENCH_SERVICE_ENV: z
+    .string()
+    .default('')
+    .refine(
+      (value) => value === '' || /^[A-Z_][A-Z0-9_]*=[^,]*(,[A-Z_][A-Z0-9_]*=[^,]*)*$/.test(value),
+      {
+        message: 'must be NAME=value pairs separated by commas',
+      },
+    )
+    .transform((value) =>
+      Object.fromEntries(
+        value
+          .split(',')
+          .filter(Boolean)
+          .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+      ),
+    ),
+  /** Rewrite the Performance section of README.md with this run's table. */
+  BENCH_UPDATE_README: z.stringbool().default(false),
+});
+
+export type BenchConfig = z.infer<typeof BenchConfigSchema>;
+
+export const readBenchConfig = (environment: NodeJS.ProcessEnv = process.env): BenchConfig =>
+  loadConfig(BenchConfigSchema, environment);

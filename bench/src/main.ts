@@ -1,0 +1,49 @@
+import path from 'node:path';
+import { renderChart } from '@app/demo/dist/charts';
+import { ConfigError } from '@app/runtime';
+import { REPO_ROOT } from '@app/testing';
+import { latencyChart, saturationChart } from './charts';
+import { readBenchConfig } from './config';
+import { machineLine, textReport, updateReadme, writeResults } from './report';
+import { runBench } from './runner';
+
+/**
+ * `node bench/dist/main.js` (what `make bench` runs): measures the system end to end
+ * beside the raw broker and database ceilings, prints the tables and writes the results.
+ */
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = readBenchConfig();
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+    return 2;
+  }
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  const result = await runBench(config, say);
+  const folder = await writeResults(path.resolve(REPO_ROOT, config.BENCH_RESULTS_DIR), result);
+  await renderChart(saturationChart(result), folder, 'saturation');
+  await renderChart(latencyChart(result), folder, 'latency');
+  if (config.BENCH_UPDATE_README) await updateReadme(path.join(REPO_ROOT, 'README.md'), result);
+  say('');
+  say(textReport(result));
+  say('');
+  say(machineLine(result));
+  say(
+    `Results: ${path.relative(process.cwd(), folder) || folder} (results.json, summary.md, saturation.png, latency.png)`,
+  );
+  say(`Took ${(result.durationMs / 1000).toFixed(0)} s.`);
+  return 0;
+}
+
+void main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(
+      `\nbench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,230 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { BenchResult, LatencyRun, SaturationStep, Style } from './runner';
+import { saturationByStyle } from './runner';
+import { formatCpu, formatMarkdown, formatMs, formatRate, formatText, type Table } from './table';
+import { END_TO_END, RELAY } from './timeline';
+
+export interface TitledTable {
+  title: string;
+  table: Table;
+}
+
+/** The targets the issue set; reported beside the measurements, never asserted. */
+export const TARGETS = {
+  eventOrdersPerSecond: 1_000,
+  p99EndToEndMsAt300: 100,
+  relayP50Ms: 10,
+} as const;
+
+const stageOf = (run: LatencyRun | undefined, stage: string) =>
+  run?.stages.find((s) => s.stage === stage)?.ms;
+
+/** The headline: saturation per style, the targets, and the ceilings of the same run. */
+export function headlineTable(result: BenchResult): Table {
+  const best = saturationByStyle(result.saturation);
+  const at300 = result.latency.find((run) => run.style === 'event' && run.rate === 300);
+  const c = result.ceilings;
+  const rows: string[][] = [];
+  for (const style of ['event', 'command'] as Style[]) {
+    const step = best[style];
+    if (!step) continue;
+    rows.push([
+      `${style} style: orders/s completed end to end (saturation)`,
+      `${formatRate(step.completedPerSecond)} (at ${step.concurrency} connections)`,
+      style === 'event' ? `>= ${formatRate(TARGETS.eventOrdersPerSecond)}` : '',
+    ]);
+  }
+  if (at300?.skipped) {
+    rows.push([
+      'event style at 300 orders/s: end-to-end p99',
+      `not measured: ${at300.skipped}`,
+      `< ${TARGETS.p99EndToEndMsAt300} ms`,
+    ]);
+  } else if (at300) {
+    rows.push([
+      'event style at 300 orders/s: end-to-end p99',
+      `${formatMs(stageOf(at300, END_TO_END)?.p99)} ms`,
+      `< ${TARGETS.p99EndToEndMsAt300} ms`,
+    ]);
+    rows.push([
+      'event style at 300 orders/s: outbox relay p50 (commit -> confirmed)',
+      `${formatMs(stageOf(at300, RELAY)?.p50)} ms`,
+      `< ${TARGETS.relayP50Ms} ms`,
+    ]);
+  }
+  rows.push(
+    [
+      `ceiling: amqplib publish with confirms, quorum queue (${c.messageBytes} B)`,
+      `${formatRate(c.publishConfirmedPerSecond)} msg/s`,
+      '',
+    ],
+    [
+      'ceiling: amqplib consume with ack, same queue',
+      `${formatRate(c.consumeAckedPerSecond)} msg/s`,
+      '',
+    ],
+    [
+      `ceiling: pg single-row INSERT, ${c.postgresClients} connections`,
+      `${formatRate(c.insertPerSecond)} tx/s`,
+      '',
+    ],
+    [
+      'ceiling: pg BEGIN/INSERT/COMMIT (interactive-transaction shape)',
+      `${formatRate(c.insertInTransactionPerSecond)} tx/s`,
+      '',
+    ],
+    [
+      'ceiling: pg BEGIN/INSERT/NOTIFY/COMMIT',
+      `${formatRate(c.insertWithNotifyPerSecond)} tx/s (NOTIFY heard after p50 ${formatMs(c.notifyLatencyMs?.p50)} ms)`,
+      '',
+    ],
+  );
+  return { header: ['measure', 'measured', 'target'], rows, alignRight: [false, true, true] };
+}
+
+export function saturationTable(steps: SaturationStep[]): Table {
+  return {
+    header: [
+      'style',
+      'connections',
+      'POSTs accepted/s',
+      'completed/s',
+      'POST p50 ms',
+      'POST p99 ms',
+      'backlog at end',
+      'drained in s',
+      'failed POSTs',
+      'service CPU ms/order',
+    ],
+    rows: steps.map((step) => [
+      step.style,
+      String(step.concurrency),
+      formatRate(step.acceptedPerSecond),
+      formatRate(step.completedPerSecond),
+      formatMs(step.postLatencyMs.p50),
+      formatMs(step.postLatencyMs.p99),
+      String(step.backlogAtEnd),
+      (step.drainMs / 1000).toFixed(1),
+      String(step.failures),
+      formatMs(step.serviceCpuMsPerOrder),
+    ]),
+  };
+}
+
+/** Stage latencies of one style, the fixed rates side by side. */
+export function latencyTable(allRuns: LatencyRun[]): Table {
+  const runs = allRuns.filter((run) => !run.skipped);
+  const stages = [...new Set(runs.flatMap((run) => run.stages.map((s) => s.stage)))];
+  return {
+    header: ['stage (ms)', ...runs.flatMap((run) => [`${run.rate}/s p50`, 'p95', 'p99', 'max'])],
+    rows: stages.map((stage) => [
+      stage,
+      ...runs.flatMap((run) => {
+        const ms = stageOf(run, stage);
+        return [formatMs(ms?.p50), formatMs(ms?.p95), formatMs(ms?.p99), formatMs(ms?.max)];
+      }),
+    ]),
+  };
+}
+
+/** CPU of each process during each style's saturation step, in % of one core. */
+export function cpuTable(steps: SaturationStep[]): Table {
+  const best = Object.values(saturationByStyle(steps)).filter(
+    (step): step is SaturationStep => step !== undefined,
+  );
+  const labels = best[0]?.cpu.processes.map((p) => p.label) ?? [];
+  return {
+    header: [
+      'process (% of one core)',
+      ...best.map((step) => `${step.style} @ ${step.concurrency} conn.`),
+    ],
+    rows: [
+      ...labels.map((label) => [
+        label,
+        ...best.map((step) =>
+          formatCpu(step.cpu.processes.find((p) => p.label === label)?.percent),
+        ),
+      ]),
+      ['other processes on the machine', ...best.map((step) => formatCpu(step.cpu.others))],
+      ['machine total', ...best.map((step) => formatCpu(step.cpu.machine))],
+    ],
+  };
+}
+
+export function tablesOf(result: BenchResult): TitledTable[] {
+  const styles = [...new Set(result.latency.map((run) => run.style))];
+  return [
+    { title: 'Summary', table: headlineTable(result) },
+    {
+      title: 'Saturation: rising concurrency of POST /orders (autocannon)',
+      table: saturationTable(result.saturation),
+    },
+    ...styles.map((style) => {
+      const runs = result.latency.filter((run) => run.style === style);
+      const skipped = runs
+        .filter((run) => run.skipped)
+        .map((run) => `${run.rate}/s: ${run.skipped}`);
+      return {
+        title:
+          `Latency at fixed rates, ${style} style (open loop, evenly spaced POSTs)` +
+          (skipped.length > 0 ? `; not measured: ${skipped.join(', ')}` : ''),
+        table: latencyTable(runs),
+      };
+    }),
+    {
+      title: 'CPU during saturation (best step of each style)',
+      table: cpuTable(result.saturation),
+    },
+  ];
+}
+
+export function machineLine(result: BenchResult): string {
+  const m = result.machine;
+  return (
+    `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, RabbitMQ ${m.rabbitmq}, ` +
+    `Postgres ${m.postgres}; broker, database, load generator and services on the one machine. ` +
+    `Before the run the machine was ${Math.round(m.busyBeforeRun)}% busy (of ${m.cpus * 100}%), ` +
+    `load average ${m.loadAverage.join(' / ')}.`
+  );
+}
+
+export const textReport = (result: BenchResult): string =>
+  tablesOf(result)
+    .map(({ title, table }) => `${title}\n\n${formatText(table)}`)
+    .join('\n\n');
+
+export function markdownReport(result: BenchResult): string {
+  return [
+    `Run ${result.startedAt} (${(result.durationMs / 1000).toFixed(0)} s). ${machineLine(result)}`,
+    ...tablesOf(result).map(({ title, table }) => `**${title}**\n\n${formatMarkdown(table)}`),
+  ].join('\n\n');
+}
+
+/** `results/bench-2024-05-01T12-30-05`: sortable, and safe in every file system. */
+export const resultsFolderName = (startedAt: string): string =>
+  `bench-${startedAt.slice(0, 19).replace(/:/g, '-')}`;
+
+/** Writes results.json, summary.md and the charts; returns the folder. */
+export async function writeResults(root: string, result: BenchResult): Promise<string> {
+  const folder = path.join(root, resultsFolderName(result.startedAt));
+  await mkdir(folder, { recursive: true });
+  await writeFile(path.join(folder, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(path.join(folder, 'summary.md'), `${markdownReport(result)}\n`);
+  return folder;
+}
+
+const START = '<!-- bench:start -->';
+const END = '<!-- bench:end -->';
+
+/** Replaces what stands between the bench markers in the README with this run's report. */
+export function withReport(readme: string, report: string): string {
+  const from = readme.indexOf(START);
+  const to = readme.indexOf(END);
+  if (from < 0 || to < from) throw new Error(`README has no ${START} ... ${END} block`);
+  return `${readme.slice(0, from + START.length)}\n\n${report}\n\n${readme.slice(to)}`;
+}
+
+export async function updateReadme(file: string, result: BenchResult): Promise<void> {
+  await writeFile(file, withReport(await readFile(file, 'utf8'), markdownReport(result)));
+}

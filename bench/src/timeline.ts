@@ -1,0 +1,102 @@
+import type { ServiceName } from '@app/contracts';
+import type { PlacedOrder } from './load';
+
+/** An outbox row: when its transaction wrote it and when the relay marked it confirmed. */
+export interface OutboxRow {
+  messageId: string;
+  type: string;
+  orderId: string;
+  createdAt: number;
+  sentAt: number | undefined;
+}
+
+/** An inbox row: the consumer (its queue) started the effect's transaction at `receivedAt`. */
+export interface InboxRow {
+  messageId: string;
+  consumer: string;
+  type: string;
+  receivedAt: number;
+}
+
+export interface OrderRow {
+  id: string;
+  status: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The timestamps the services recorded for a set of orders (epoch ms, millisecond precision). */
+export interface Timeline {
+  orders: OrderRow[];
+  outbox: Record<Exclude<ServiceName, 'statistics'>, OutboxRow[]>;
+  inbox: Record<ServiceName, InboxRow[]>;
+}
+
+/** Named samples in milliseconds, in the order the stages happen. */
+export type Stages = Map<string, number[]>;
+
+export const END_TO_END = 'end to end: POST sent -> order COMPLETED';
+export const POST_TO_COMMIT = 'POST -> 202 (order + outbox committed)';
+export const RELAY = 'commit -> publish confirmed (order relay)';
+
+const push = (stages: Stages, label: string, value: number): void => {
+  const values = stages.get(label);
+  if (values) values.push(value);
+  else stages.set(label, [value]);
+};
+
+/**
+ * The stages of each order, from its timestamps: the POST and its answer (the load
+ * generator's clock), the order's outbox row confirmed, each consumer's inbox row (its
+ * transaction's start), the outcome's inbox row back at Order, and the completion
+ * (`orders.updated_at`). Every clock is this machine's wall clock.
+ */
+export function stagesOf(placed: readonly PlacedOrder[], timeline: Timeline): Stages {
+  const stages: Stages = new Map();
+  const byId = new Map(placed.map((order) => [order.id, order]));
+  for (const order of placed) push(stages, POST_TO_COMMIT, order.answeredAt - order.sentAt);
+
+  for (const row of timeline.outbox.order) {
+    const order = byId.get(row.orderId);
+    if (order && row.sentAt !== undefined) push(stages, RELAY, row.sentAt - order.answeredAt);
+  }
+
+  // Where each message from Order was received, per consumer, and when.
+  const orderMessages = new Map(timeline.outbox.order.map((row) => [row.messageId, row]));
+  const received = new Map<string, number>(); // `${service}|${orderId}` -> receivedAt
+  for (const service of ['invoicing', 'shipping', 'statistics'] as const) {
+    for (const row of timeline.inbox[service]) {
+      const message = orderMessages.get(row.messageId);
+      const order = message && byId.get(message.orderId);
+      if (!message || !order) continue;
+      push(stages, `commit -> ${row.consumer} inbox`, row.receivedAt - order.answeredAt);
+      received.set(`${service}|${message.orderId}`, row.receivedAt);
+    }
+  }
+
+  // The outcomes on their way back: from the consumer's inbox to Order's.
+  const backAtOrder = new Map(timeline.inbox.order.map((row) => [row.messageId, row]));
+  for (const service of ['invoicing', 'shipping'] as const) {
+    for (const row of timeline.outbox[service]) {
+      if (!byId.has(row.orderId)) continue;
+      if (row.sentAt !== undefined) {
+        push(stages, `${service} relay: outbox write -> confirmed`, row.sentAt - row.createdAt);
+      }
+      const from = received.get(`${service}|${row.orderId}`);
+      const arrived = backAtOrder.get(row.messageId);
+      if (from !== undefined && arrived) {
+        push(
+          stages,
+          `${service} inbox -> ${arrived.consumer} inbox (${row.type})`,
+          arrived.receivedAt - from,
+        );
+      }
+    }
+  }
+
+  for (const row of timeline.orders) {
+    const order = byId.get(row.id);
+    if (order && row.status === 'COMPLETED') push(stages, END_TO_END, row.updatedAt - order.sentAt);
+  }
+  return stages;
+}

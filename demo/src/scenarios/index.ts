@@ -1,0 +1,15 @@
+import type { Scenario, ScenarioId } from '../scenario';
+import { buffering } from './buffering.scenario';
+import { decoupling } from './decoupling.scenario';
+import { guaranteedDelivery } from './guaranteed-delivery.scenario';
+import { scale } from './scale.scenario';
+import { twoStyles } from './two-styles.scenario';
+
+/** Every scenario by id; the run order is `ScenarioIds`. */
+export const scenarios: Record<ScenarioId, Scenario> = {
+  'two-styles': twoStyles,
+  buffering,
+  'guaranteed-delivery': guaranteedDelivery,
+  decoupling,
+  scale,
+};

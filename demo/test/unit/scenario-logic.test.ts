@@ -1,0 +1,61 @@
+import { speedUp } from '../../src/scenarios/scale.scenario';
+import { trailProblems } from '../../src/scenarios/two-styles.scenario';
+import type { TrailStep } from '../../src/trail';
+
+const step = (type: string, exchange: string, queues: string[]): TrailStep => ({
+  step: 1,
+  at: 0,
+  from: 'x',
+  exchange,
+  routingKey: 'k',
+  type,
+  messageId: type,
+  deliveries: queues.map((queue) => ({ queue, service: queue.split('.')[0] ?? '', at: 0 })),
+});
+
+describe('two styles: what a whole trail is', () => {
+  const eventTrail = [
+    step('NewOrder', 'order.events', [
+      'shipping.new-order',
+      'invoicing.new-order',
+      'statistics.new-order',
+    ]),
+    step('InvoiceIssued', 'invoicing.events', ['order.invoice-issued']),
+    step('ShipmentPrepared', 'shipping.events', ['order.shipment-prepared']),
+  ];
+
+  test('when the event trail has every message and delivery, then there is no problem', () => {
+    expect(trailProblems('event', eventTrail)).toEqual([]);
+  });
+
+  test('when a subscriber has not handled NewOrder yet, then the problem names the queues seen', () => {
+    const partial = [
+      step('NewOrder', 'order.events', ['invoicing.new-order']),
+      ...eventTrail.slice(1),
+    ];
+    expect(trailProblems('event', partial)).toEqual([
+      'NewOrder handled from [invoicing.new-order], expected [invoicing.new-order, shipping.new-order, statistics.new-order]',
+    ]);
+  });
+
+  test('when a command-style order shows an event, then it is reported as unexpected', () => {
+    const trail = [
+      step('CreateInvoice', 'invoicing.commands', ['invoicing.commands']),
+      step('ShipOrder', 'shipping.commands', ['shipping.commands']),
+      step('InvoiceCreated', 'order.replies', ['order.replies']),
+      step('ShipmentCreated', 'order.replies', ['order.replies']),
+      step('NewOrder', 'order.events', []),
+    ];
+    expect(trailProblems('command', trail)).toEqual(['unexpected NewOrder']);
+  });
+});
+
+describe('scale: speed-up', () => {
+  test('when both rounds have a rate, then the speed-up is the last over the first', () => {
+    expect(speedUp([{ rate: 50 }, { rate: 140 }])).toBeCloseTo(2.8);
+  });
+
+  test('when a round has no rate, then there is no speed-up', () => {
+    expect(speedUp([{ rate: undefined }, { rate: 140 }])).toBeUndefined();
+  });
+});

@@ -1,0 +1,36 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+// Relative, not @app/testing: jest's global set-up imports this file without the module map.
+import { currentInfrastructure } from '../../shared/testing/src/infrastructure';
+
+const run = promisify(execFile);
+
+/**
+ * Stopping and starting the RabbitMQ application of the local node with `rabbitmqctl`
+ * (the Erlang node stays up, so `rabbitmqctl` keeps answering). The node is the one
+ * `rabbitmqctl` targets by default, or RABBITMQ_NODENAME. Only the `faults-serial` jest
+ * project may call `stopBrokerApp`: it stops the broker every test file shares.
+ */
+export async function stopBrokerApp(): Promise<void> {
+  await run('rabbitmqctl', ['-q', 'stop_app'], { timeout: 120_000 });
+}
+
+/** Starts the broker app (a no-op when it runs) and waits until it has booted. */
+export async function startBrokerApp(): Promise<void> {
+  await run('rabbitmqctl', ['-q', 'start_app'], { timeout: 120_000 });
+  await run('rabbitmqctl', ['-q', 'await_startup'], { timeout: 120_000 });
+}
+
+/**
+ * Makes sure the local broker app runs. Skipped for containers started by testcontainers,
+ * which `rabbitmqctl` does not reach; a missing `rabbitmqctl` is left to the tests to report.
+ */
+export async function ensureBrokerRunning(): Promise<void> {
+  if (currentInfrastructure().source === 'testcontainers') return;
+  try {
+    await startBrokerApp();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+}

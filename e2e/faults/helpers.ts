@@ -1,0 +1,111 @@
+import type { ServiceName } from '@app/contracts';
+import {
+  anOrderRequest,
+  checkLedger,
+  request,
+  waitFor,
+  type Ledger,
+  type TestSystem,
+} from '@app/testing';
+
+/** Places an order over HTTP and returns its id. */
+export async function placeOrder(
+  system: TestSystem,
+  overrides: Record<string, unknown> = {},
+): Promise<string> {
+  const placed = await request(`${system.services.order.url}/orders`, {
+    body: anOrderRequest(overrides),
+  });
+  expect(placed.status).toBe(202);
+  return placed.body.id as string;
+}
+
+export function orderCompleted(
+  system: TestSystem,
+  orderId: string,
+  timeoutMs?: number,
+): Promise<Record<string, unknown>> {
+  return waitFor(
+    `order ${orderId} to complete`,
+    async () => {
+      const order = await request(`${system.services.order.url}/orders/${orderId}`);
+      return order.body?.status === 'COMPLETED'
+        ? (order.body as Record<string, unknown>)
+        : undefined;
+    },
+    timeoutMs === undefined ? undefined : { timeoutMs },
+  );
+}
+
+/**
+ * The sum of a counter's samples whose labels include `labels`, from a service's
+ * `/metrics`; 0 when none matches.
+ */
+export async function counterValue(
+  system: TestSystem,
+  service: ServiceName,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
+  const metrics = await request(`${system.services[service].url}/metrics`);
+  let total = 0;
+  for (const match of String(metrics.body).matchAll(/^(\w+)\{([^}]*)\} (\S+)$/gm)) {
+    if (match[1] !== name) continue;
+    const sample = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((label) => [label[1], label[2]]),
+    );
+    if (Object.entries(labels).every(([key, value]) => sample[key] === value)) {
+      total += Number(match[3]);
+    }
+  }
+  return total;
+}
+
+export const consumed = (
+  system: TestSystem,
+  service: ServiceName,
+  labels: { queue?: string; type?: string; outcome: string },
+): Promise<number> =>
+  counterValue(system, service, 'messages_consumed_total', labels as Record<string, string>);
+
+/** Rows of a query that returns one `n` column. */
+export async function countOf(
+  system: TestSystem,
+  service: ServiceName,
+  sql: string,
+  params: unknown[] = [],
+): Promise<number> {
+  const [row] = await system.databases[service].query<{ n: string }>(sql, params);
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * The ledger of `orderIds`, checked once every order completed and its statistics count
+ * landed: lost and doubled must be empty. The redeliveries it reports are logged, not
+ * asserted here (each test asserts the ones its fault must cause).
+ */
+export async function expectCleanLedger(
+  system: TestSystem,
+  label: string,
+  orderIds: string[],
+): Promise<Ledger> {
+  await waitFor('statistics to count every order', async () => {
+    const n = await countOf(
+      system,
+      'statistics',
+      'SELECT count(*) AS n FROM counted_orders WHERE order_id = ANY($1::uuid[])',
+      [orderIds],
+    );
+    return n >= orderIds.length;
+  });
+  const ledger = await checkLedger(system, orderIds);
+  console.log(
+    `[ledger] ${label}: orders=${ledger.orders} completed=${ledger.completed} ` +
+      `lost=${ledger.lost.length} doubled=${ledger.doubled.length} ` +
+      `redeliveries=${JSON.stringify(ledger.redeliveries)}`,
+  );
+  expect(ledger.lost).toEqual([]);
+  expect(ledger.doubled).toEqual([]);
+  expect(ledger.completed).toBe(orderIds.length);
+  return ledger;
+}

@@ -1,0 +1,219 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { ServiceNames } from '@app/contracts';
+import {
+  anOrderRequest,
+  checkLedger,
+  request,
+  waitFor,
+  type Ledger,
+  type ServiceProcess,
+  type TestSystem,
+} from '@app/testing';
+
+const run = promisify(execFile);
+
+/** Helpers shared by the fault tests: a stream of orders, the broker's admin tool, the books. */
+
+/** Runs `rabbitmqctl` (quietly); its node follows RABBITMQ_NODENAME like every other call. */
+export async function rabbitmqctl(...args: string[]): Promise<string> {
+  const { stdout } = await run('rabbitmqctl', ['-q', ...args], { timeout: 60_000 });
+  return stdout;
+}
+
+export interface BrokerConnectionInfo {
+  /** The connection's Erlang process id, which `close_connection` takes. */
+  pid: string;
+  /** The broker's name for the connection ("127.0.0.1:41982 -> 127.0.0.1:5672"). */
+  name: string;
+  /** The `connection_name` client property: `<service>` or `<service>#<instance>`. */
+  connectionName: string;
+}
+
+/** The services' connections on one vhost (only that vhost: other test files share the broker). */
+export async function serviceConnections(vhost: string): Promise<BrokerConnectionInfo[]> {
+  // `list_connections` ignores `-p`: it lists the whole broker's, so the vhost is filtered
+  // here. The table output, not JSON: only it prints pids the way close_connection takes them.
+  const out = await rabbitmqctl(
+    'list_connections',
+    '--no-table-headers',
+    'vhost',
+    'pid',
+    'name',
+    'client_properties',
+  );
+  const services: readonly string[] = ServiceNames;
+  return out
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .filter(([onVhost]) => onVhost === vhost)
+    .map(([, pid = '', name = '', properties = '']) => {
+      const connectionName = /\{"connection_name","([^"]*)"\}/.exec(properties)?.[1] ?? '';
+      return { pid, name, connectionName };
+    })
+    .filter((row) => services.includes(row.connectionName.split('#')[0] ?? ''));
+}
+
+/**
+ * Closes every service connection on the vhost, as a broker restart or a network fault
+ * would, and returns them once the broker no longer lists any of them.
+ */
+export async function closeServiceConnections(vhost: string): Promise<BrokerConnectionInfo[]> {
+  const connections = await serviceConnections(vhost);
+  await Promise.all(
+    connections.map(async (connection) => {
+      try {
+        await rabbitmqctl('close_connection', connection.pid, 'closed by a fault test');
+      } catch (err) {
+        // Gone already (its client closed it meanwhile) is as good as closed.
+        const still = await serviceConnections(vhost);
+        if (still.some((c) => c.pid === connection.pid)) throw err;
+      }
+    }),
+  );
+  await waitFor(
+    'the broker to drop the closed connections',
+    async () => {
+      const pids = new Set((await serviceConnections(vhost)).map((c) => c.pid));
+      return connections.every((c) => !pids.has(c.pid));
+    },
+    { timeoutMs: 15_000, intervalMs: 100 },
+  );
+  return connections;
+}
+
+export interface OrderStream {
+  /** Resolves with every response once all orders were posted. */
+  /** Non-202 answers keep their body, so a failed assertion shows what went wrong. */
+  done: Promise<{ status: number; id?: string; body?: unknown }[]>;
+  /** How many POSTs have been answered so far. */
+  answered(): number;
+}
+
+/**
+ * Posts `count` orders, `concurrency` at a time. `gates` holds the stream back: the order
+ * with index `i` is not posted before `gates[i]` resolved, so a fault can be injected while
+ * requests are in flight and still certainly before the stream ends.
+ */
+export function streamOrders(
+  orderUrl: string,
+  count: number,
+  {
+    concurrency = 10,
+    gates = {},
+  }: { concurrency?: number; gates?: Record<number, Promise<unknown>> } = {},
+): OrderStream {
+  const responses: { status: number; id?: string; body?: unknown }[] = new Array(count);
+  let next = 0;
+  let answered = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const index = next;
+      if (index >= count) return;
+      next += 1;
+      const gate = gates[index];
+      if (gate) await gate;
+      const response = await request(`${orderUrl}/orders`, { body: anOrderRequest() }).catch(
+        (err: Error) => ({ status: 0, body: { error: err.message } }),
+      );
+      responses[index] = {
+        status: response.status,
+        ...(typeof response.body?.id === 'string' ? { id: response.body.id as string } : {}),
+        ...(response.status === 202 ? {} : { body: response.body }),
+      };
+      answered += 1;
+    }
+  };
+  const done = Promise.all(Array.from({ length: concurrency }, worker)).then(() => responses);
+  return { done, answered: () => answered };
+}
+
+/** A promise with its resolve, to open a gate of `streamOrders`. */
+export function gate(): { opened: Promise<void>; open: () => void } {
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+/**
+ * Waits until every order is COMPLETED and every service's books hold it, then returns the
+ * ledger (whose `doubled` the caller asserts is empty).
+ */
+export async function settledLedger(
+  system: TestSystem,
+  orderIds: string[],
+  timeoutMs: number,
+): Promise<Ledger> {
+  await waitFor(
+    `all ${orderIds.length} orders to complete`,
+    async () => {
+      const [row] = await system.databases.order.query<{ n: string }>(
+        `SELECT count(*) AS n FROM orders WHERE id = ANY($1::uuid[]) AND status = 'COMPLETED'`,
+        [orderIds],
+      );
+      return Number(row?.n) === orderIds.length;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+  return waitFor(
+    'every service to account for every order',
+    async () => {
+      const ledger = await checkLedger(system, orderIds);
+      return ledger.lost.length === 0 ? ledger : undefined;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+}
+
+/** The deliveries each service handled, by outcome (processed, duplicate, retried, dead-lettered). */
+export async function consumedByOutcome(
+  services: Partial<Record<string, ServiceProcess>>,
+): Promise<Record<string, Record<string, number>>> {
+  const result: Record<string, Record<string, number>> = {};
+  for (const [name, service] of Object.entries(services)) {
+    if (!service) continue;
+    const metrics = await fetch(`${service.url}/metrics`)
+      .then((r) => r.text())
+      .catch(() => '');
+    const outcomes: Record<string, number> = {};
+    for (const match of metrics.matchAll(
+      /^messages_consumed_total\{[^}]*outcome="([^"]+)"[^}]*\} (\d+)/gm,
+    )) {
+      outcomes[match[1]!] = (outcomes[match[1]!] ?? 0) + Number(match[2]);
+    }
+    result[name] = outcomes;
+  }
+  return result;
+}
+
+/** The resident set size of a process in bytes, from /proc/<pid>/status (VmRSS). */
+export async function residentBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!match) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+/** True while the process has not exited (signal 0 probes without touching it). */
+export function isRunning(service: ServiceProcess): boolean {
+  if (service.pid === undefined) return false;
+  try {
+    process.kill(service.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Log lines that tell of a crash: an uncaught exception, or a fatal log line. */
+export function crashLines(service: ServiceProcess): string[] {
+  return service.output.filter((line) => /uncaught ?exception|"level":(60|"fatal")/i.test(line));
+}
+
+/** Error and fatal log lines of a service, to show next to a failed assertion. */
+export function errorLines(service: ServiceProcess, limit = 5): string[] {
+  return service.output.filter((line) => /"level":"(error|fatal)"/.test(line)).slice(0, limit);
+}

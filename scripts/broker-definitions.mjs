@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// Writes infra/rabbitmq/definitions.json: the `messaging` vhost, one user per service with
+// least-privilege permissions, and the exchanges of the contract. The compose broker loads
+// it at start (infra/rabbitmq/rabbitmq.conf); `make setup` imports it into a local broker
+// with `rabbitmqctl import_definitions`. Regenerate after changing users or exchanges:
+//   node scripts/broker-definitions.mjs
+// Passwords are the local-only defaults of shared/runtime/src/local-defaults.ts.
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { LOCAL_DEFAULTS } = await import(path.join(root, 'shared/runtime/dist/local-defaults.js'));
+const { Exchanges } = await import(path.join(root, 'shared/contracts/dist/catalog.js'));
+// Who may do what: shared/messaging/src/permissions.ts.
+const { BrokerPermissions: PERMISSIONS } = await import(
+  path.join(root, 'shared/messaging/dist/permissions.js')
+);
+
+const vhost = LOCAL_DEFAULTS.brokerVhost;
+
+/** RabbitMQ's rabbit_password_hashing_sha256: base64(salt ++ sha256(salt ++ password)). */
+function passwordHash(password) {
+  const salt = randomBytes(4);
+  const digest = createHash('sha256')
+    .update(Buffer.concat([salt, Buffer.from(password, 'utf8')]))
+    .digest();
+  return Buffer.concat([salt, digest]).toString('base64');
+}
+
+const services = Object.keys(PERMISSIONS);
+const definitions = {
+  vhosts: [{ name: vhost }],
+  users: services.map((service) => ({
+    name: service,
+    password_hash: passwordHash(LOCAL_DEFAULTS.brokerPassword(service)),
+    hashing_algorithm: 'rabbit_password_hashing_sha256',
+    tags: [],
+  })),
+  permissions: services.map((service) => ({ user: service, vhost, ...PERMISSIONS[service] })),
+  exchanges: Object.values(Exchanges).map((exchange) => ({
+    name: exchange.name,
+    vhost,
+    type: exchange.type,
+    durable: true,
+    auto_delete: false,
+    internal: false,
+    arguments: {},
+  })),
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const target = path.join(root, 'infra/rabbitmq/definitions.json');
+  writeFileSync(target, `${JSON.stringify(definitions, null, 2)}\n`);
+  console.log(`wrote ${path.relative(process.cwd(), target)}`);
+}

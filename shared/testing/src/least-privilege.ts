@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ServiceNames, type ServiceName } from '@app/contracts';
+import { BrokerPermissions } from '@app/messaging';
+import { LOCAL_DEFAULTS } from '@app/runtime';
+import { currentInfrastructure } from './infrastructure';
+import type { TestVhost } from './broker';
+
+const run = promisify(execFile);
+
+/**
+ * Gives each service's own broker user (named after the service, as `make setup` creates
+ * them) its least-privilege permissions on a test vhost, creating a missing user with its
+ * local-only default password. Returns each service's AMQP URL on that vhost. The
+ * permissions disappear with the vhost. Needs rabbitmqctl (or the management API).
+ */
+export async function grantServicePermissions(
+  vhost: TestVhost,
+): Promise<Record<ServiceName, string>> {
+  const admin = adminOf();
+  const urls = {} as Record<ServiceName, string>;
+  for (const service of ServiceNames) {
+    const password = LOCAL_DEFAULTS.brokerPassword(service);
+    await admin.ensureUser(service, password);
+    const { configure, write, read } = BrokerPermissions[service];
+    await admin.setPermissions(vhost.name, service, configure, write, read);
+    const url = new URL(vhost.url);
+    url.username = service;
+    url.password = password;
+    urls[service] = url.toString();
+  }
+  return urls;
+}
+
+interface UserAdmin {
+  ensureUser(name: string, password: string): Promise<void>;
+  setPermissions(
+    vhost: string,
+    user: string,
+    configure: string,
+    write: string,
+    read: string,
+  ): Promise<void>;
+}
+
+function adminOf(): UserAdmin {
+  const management = currentInfrastructure().rabbitmqManagementUrl;
+  if (!management) {
+    return {
+      async ensureUser(name, password) {
+        const { stdout } = await run('rabbitmqctl', ['-q', 'list_users']);
+        if (!stdout.split('\n').some((line) => line.split('\t')[0] === name)) {
+          await run('rabbitmqctl', ['-q', 'add_user', name, password]);
+        }
+      },
+      async setPermissions(vhost, user, configure, write, read) {
+        await run('rabbitmqctl', [
+          '-q',
+          'set_permissions',
+          '-p',
+          vhost,
+          user,
+          configure,
+          write,
+          read,
+        ]);
+      },
+    };
+  }
+  const base = new URL(management);
+  const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+  const call = async (method: string, path: string, body?: unknown): Promise<Response> =>
+    fetch(new URL(path, `${base.protocol}//${base.host}`), {
+      method,
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  return {
+    async ensureUser(name, password) {
+      const existing = await call('GET', `/api/users/${encodeURIComponent(name)}`);
+      if (existing.status === 404)
+        await call('PUT', `/api/users/${encodeURIComponent(name)}`, { password, tags: '' });
+    },
+    async setPermissions(vhost, user, configure, write, read) {
+      const response = await call(
+        'PUT',
+        `/api/permissions/${encodeURIComponent(vhost)}/${encodeURIComponent(user)}`,
+        {
+          configure,
+          write,
+          read,
+        },
+      );
+      if (!response.ok)
+        throw new Error(
+          `setting permissions of ${user}: ${response.status} ${await response.text()}`,
+        );
+    },
+  };
+}
