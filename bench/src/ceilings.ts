@@ -70,7 +70,8 @@ export async function measureBroker(
   url: string,
   seconds: number,
 ): Promise<Pick<Ceilings, 'messageBytes' | 'publishConfirmedPerSecond' | 'consumeAckedPerSecond'>> {
-  const connection = await amqplib.connect(url);
+  // As the services connect: TCP_NODELAY (see shared/messaging/src/connection.ts).
+  const connection = await amqplib.connect(url, { noDelay: true });
   try {
     const channel = await connection.createConfirmChannel();
     channel.on('error', () => undefined);

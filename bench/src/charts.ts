@@ -16,24 +16,27 @@ const frame = (title: string, subtitle: string): ChartSpec => ({
   },
 });
 
-/** Accepted and completed orders per second at each concurrency, per style, with the ceilings' scale. */
+/** Accepted and completed orders per second at each concurrency, per style. */
 export function saturationChart(result: BenchResult): ChartSpec {
   const values = result.saturation.flatMap((step) => [
     {
       connections: step.concurrency,
-      series: `${step.style}: completed end to end`,
+      style: `${step.style} style`,
+      measure: 'completed end to end',
       rate: Math.round(step.completedPerSecond),
     },
     {
       connections: step.concurrency,
-      series: `${step.style}: POSTs accepted`,
+      style: `${step.style} style`,
+      measure: 'POSTs accepted',
       rate: Math.round(step.acceptedPerSecond),
     },
   ]);
   return {
     ...frame(
       'Saturation: orders per second at rising concurrency',
-      `${result.machine.cpus} cores shared by broker, database, services and load generator`,
+      `${result.machine.cpus} cores shared by broker, database, services and load generator; ` +
+        'solid: completed end to end, dotted: POSTs accepted',
     ),
     width: 620,
     height: 320,
@@ -44,15 +47,18 @@ export function saturationChart(result: BenchResult): ChartSpec {
         field: 'connections',
         type: 'quantitative',
         scale: { type: 'log', base: 2 },
-        title: 'connections (log scale)',
+        axis: { values: [...new Set(result.saturation.map((step) => step.concurrency))] },
+        title: 'connections of the load generator (log scale)',
       },
       y: { field: 'rate', type: 'quantitative', title: 'orders/s' },
-      color: { field: 'series', type: 'nominal' },
+      color: { field: 'style', type: 'nominal' },
       strokeDash: {
-        field: 'series',
+        field: 'measure',
         type: 'nominal',
+        sort: ['completed end to end', 'POSTs accepted'],
         legend: null,
       },
+      detail: { field: 'measure' },
     },
   };
 }
@@ -71,23 +77,31 @@ export function latencyChart(result: BenchResult): ChartSpec {
           : [],
       ),
     );
-  const stages = [...new Set(values.map((v) => v.stage))];
+  const runs = [...new Set(values.map((v) => v.run))];
   return {
     ...frame(
       'Latency by stage at fixed rates',
       `p50 and p99, ms; the last bar of each run is ${END_TO_END}`,
     ),
     data: { values },
-    facet: { row: { field: 'run', type: 'nominal', title: null, header: { labelFontSize: 13 } } },
+    facet: {
+      field: 'run',
+      type: 'nominal',
+      sort: runs,
+      title: null,
+      header: { labelFontSize: 14, labelFontWeight: 'bold' },
+    },
+    columns: 2,
+    resolve: { scale: { y: 'independent' } },
     spec: {
-      width: 420,
+      width: 300,
       height: { step: 12 },
       mark: 'bar',
       encoding: {
         y: {
           field: 'stage',
           type: 'nominal',
-          sort: stages,
+          sort: { field: 'order', op: 'min' },
           title: null,
           axis: { labelLimit: 420 },
         },

@@ -21,12 +21,12 @@ export const BenchConfigSchema = z.object({
   BENCH_POSTGRES_URL: env.url(['postgres', 'postgresql'], LOCAL_DEFAULTS.postgresUrl),
   BENCH_RESULTS_DIR: z.string().default('results'),
   /** Concurrency (open connections) of each saturation step, rising. */
-  BENCH_CONCURRENCY: numbers('4,16,48'),
+  BENCH_CONCURRENCY: numbers('2,4,8,16'),
   BENCH_STEP_SECONDS: seconds(4),
   /** Completions in the first part of a step are left out: the pipeline is still filling. */
   BENCH_STEP_WARMUP_SECONDS: seconds(1),
   /** Fixed arrival rates (orders/s) of the latency runs. */
-  BENCH_RATES: numbers('100,300'),
+  BENCH_RATES: numbers('100,200,300'),
   BENCH_RATE_SECONDS: seconds(6),
   /** Styles measured; both by default. */
   BENCH_STYLES: z

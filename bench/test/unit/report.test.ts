@@ -22,7 +22,7 @@ describe('bench configuration', () => {
   it('when nothing is set, then both styles, rising concurrency and two rates are measured', () => {
     const config = readBenchConfig({});
     expect(config.BENCH_STYLES).toEqual(['event', 'command']);
-    expect(config.BENCH_RATES).toEqual([100, 300]);
+    expect(config.BENCH_RATES).toEqual([100, 200, 300]);
     expect(config.BENCH_SERVICE_ENV).toEqual({});
   });
 

@@ -209,12 +209,44 @@ function toProblem(err: unknown): {
       detail: 'The request could not be read.',
     };
   }
+  if (isDatabaseUnavailable(err)) {
+    return {
+      status: 503,
+      title: titleOf(503),
+      code: 'DATABASE.UNAVAILABLE',
+      detail: 'The database is not reachable right now; try again shortly.',
+    };
+  }
   return {
     status: 500,
     title: titleOf(500),
     code: 'INTERNAL',
     detail: 'An unexpected error occurred; it has been logged.',
   };
+}
+
+// Connection failures of the pg driver and Prisma: the service is unavailable, not broken.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  '57P01',
+  '57P03',
+  '08001',
+  '08006',
+  'P1001',
+  'P1017',
+  'P2024',
+  'P2028',
+]);
+
+function isDatabaseUnavailable(err: unknown): boolean {
+  const candidate = err as { code?: unknown; message?: unknown } | undefined;
+  if (typeof candidate?.code === 'string' && UNAVAILABLE_CODES.has(candidate.code)) return true;
+  const message = typeof candidate?.message === 'string' ? candidate.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Can't reach database/i.test(
+    message,
+  );
 }
 
 function titleOf(status: number): string {

@@ -12,3 +12,4 @@ export * from './publisher';
 export * from './sql';
 export * from './topology';
 export * from './permissions';
+export * from './pg-database';

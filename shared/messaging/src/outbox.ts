@@ -20,8 +20,39 @@ export async function addToOutbox(tx: SqlClient, message: OutgoingMessage): Prom
   );
 }
 
+/**
+ * SQL that writes the messages of a JSON parameter (made by `outboxRows`) to the outbox,
+ * for use inside a larger statement: a service can then store its state and its messages
+ * in one statement, one round trip and one implicit transaction, instead of BEGIN, a
+ * statement each and COMMIT. Append a `WHERE` to write them only if the state was written:
+ *
+ *   WITH invoice AS (INSERT ... ON CONFLICT DO NOTHING RETURNING id)
+ *   ${outboxInsert('$9')} WHERE EXISTS (SELECT 1 FROM invoice)
+ */
+export function outboxInsert(rowsParameter: string): string {
+  return `INSERT INTO outbox_messages (message_id, type, exchange, routing_key, payload, properties)
+          SELECT m.message_id, m.type, m.exchange, m.routing_key, m.payload, m.properties
+            FROM jsonb_to_recordset(${rowsParameter}::jsonb) AS m(message_id uuid, type text,
+                 exchange text, routing_key text, payload jsonb, properties jsonb)`;
+}
+
+/** The parameter of `outboxInsert`: the messages as outbox rows, in JSON. */
+export function outboxRows(messages: readonly OutgoingMessage[]): string {
+  return JSON.stringify(
+    messages.map((message) => ({
+      message_id: message.messageId,
+      type: message.type,
+      exchange: message.exchange,
+      routing_key: message.routingKey,
+      payload: message.payload,
+      properties: message.properties,
+    })),
+  );
+}
+
 interface OutboxRow {
-  id: bigint;
+  /** Prisma returns an int8 as a bigint, `pg` as a string. */
+  id: bigint | string;
   message_id: string;
   type: string;
   exchange: string;
@@ -123,8 +154,8 @@ export class OutboxRelay {
     );
     if (rows.length === 0) return 0;
     rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    const sent: bigint[] = [];
-    const failed: { id: bigint; error: string }[] = [];
+    const sent: OutboxRow['id'][] = [];
+    const failed: { id: OutboxRow['id']; error: string }[] = [];
     await Promise.all(
       rows.map(async (row) => {
         const message = toMessage(row);

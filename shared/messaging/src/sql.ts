@@ -13,6 +13,11 @@ export async function databaseProblem(db: SqlClient): Promise<string | undefined
     await db.$queryRawUnsafe('SELECT 1');
     return undefined;
   } catch (err) {
-    return err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+    const message = err instanceof Error ? err.message : String(err);
+    return (
+      message.split('\n').find((line) => line.trim() !== '') ??
+      (err as { code?: string }).code ??
+      'unreachable'
+    );
   }
 }

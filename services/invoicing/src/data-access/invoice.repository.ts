@@ -1,4 +1,10 @@
-import { addToOutbox, claimInbox, type OutgoingMessage } from '@app/messaging';
+import {
+  addToOutbox,
+  claimInbox,
+  outboxInsert,
+  outboxRows,
+  type OutgoingMessage,
+} from '@app/messaging';
 import type { Invoice } from '../domain/invoice';
 import type { Invoice as InvoiceRow } from '../generated/prisma/client';
 import type { Database } from './prisma';
@@ -40,6 +46,9 @@ export class InvoiceRepository {
     invoice: Invoice,
     messagesFor: (invoice: Invoice, created: boolean) => OutgoingMessage[],
   ): Promise<IssueResult> {
+    const first = this.issueFirst(inbox, invoice, messagesFor(invoice, true));
+    if (await first.catch(unlessDuplicate)) return { outcome: 'processed', invoice };
+    // The order has an invoice already, or this message was handled before: decide which.
     return this.db.transaction(async (tx) => {
       if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) {
         return { outcome: 'duplicate' } as const;
@@ -72,6 +81,41 @@ export class InvoiceRepository {
       for (const message of messagesFor(invoice, true)) await addToOutbox(tx, message);
       return { outcome: 'processed', invoice } as const;
     });
+  }
+
+  /**
+   * The usual case in one statement (one round trip, its own transaction): the invoice,
+   * the inbox row and the messages, or, when the order has an invoice already, nothing.
+   * A message handled before finds its order's invoice, so its inbox row does not collide
+   * here; if it did (the invoice was removed by hand), the statement would write nothing.
+   */
+  private async issueFirst(
+    inbox: InboxRef,
+    invoice: Invoice,
+    messages: OutgoingMessage[],
+  ): Promise<boolean> {
+    const [row] = await this.db.$queryRawUnsafe<{ created: number }[]>(
+      `WITH invoice AS (
+         INSERT INTO invoices (id, order_id, customer_id, total_cents, currency, status, created_at)
+         VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id),
+       inbox AS (
+         INSERT INTO inbox_messages (consumer, message_id, type)
+         SELECT $8, $9::uuid, $10 FROM invoice),
+       outbox AS (${outboxInsert('$11')} WHERE EXISTS (SELECT 1 FROM invoice))
+       SELECT count(*)::int AS created FROM invoice`,
+      invoice.id,
+      invoice.orderId,
+      invoice.customerId,
+      invoice.totalCents,
+      invoice.currency,
+      invoice.status,
+      invoice.createdAt,
+      inbox.consumer,
+      inbox.messageId,
+      inbox.type,
+      outboxRows(messages),
+    );
+    return row?.created === 1;
   }
 }
 
@@ -106,4 +150,10 @@ function toInvoice(row: InvoiceRow): Invoice {
     status: row.status as Invoice['status'],
     createdAt: row.createdAt,
   };
+}
+
+/** A unique violation (23505) means "handled before": the transaction path says so. */
+function unlessDuplicate(err: unknown): false {
+  if ((err as { code?: string }).code === '23505') return false;
+  throw err;
 }

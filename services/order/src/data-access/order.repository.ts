@@ -1,5 +1,5 @@
 import type { LineItem, ShippingAddress } from '@app/contracts';
-import { addToOutbox, claimInbox, type OutgoingMessage } from '@app/messaging';
+import { outboxInsert, outboxRows, type OutgoingMessage } from '@app/messaging';
 import type { MessagingStyle, Order, OrderStatus } from '../domain/order';
 import type { Prisma } from '../generated/prisma/client';
 import type { Database } from './prisma';
@@ -81,45 +81,47 @@ export class OrderRepository {
       : { orders: page };
   }
 
-  /** Stores the order and its outgoing messages in one transaction (transactional outbox). */
+  /**
+   * Stores the order, its items and its outgoing messages in one statement, and so in one
+   * transaction (transactional outbox), in one round trip.
+   */
   async insert(
     order: Order,
     messages: OutgoingMessage[],
     idempotency?: { key: string; requestHash: string },
   ): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      // The order and its items in one statement: one round trip fewer on every POST.
-      await tx.$executeRawUnsafe(
-        `WITH inserted AS (
-           INSERT INTO orders (id, status, style, customer_id, currency, total_cents,
-                               shipping_address, idempotency_key, request_hash, created_at, updated_at)
-           VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11) RETURNING id)
+    await this.db.$executeRawUnsafe(
+      `WITH inserted AS (
+         INSERT INTO orders (id, status, style, customer_id, currency, total_cents,
+                             shipping_address, idempotency_key, request_hash, created_at, updated_at)
+         VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11) RETURNING id),
+       items AS (
          INSERT INTO order_items (order_id, position, sku, quantity, unit_price_cents)
          SELECT inserted.id, item.position, item.sku, item.quantity, item.unit_price_cents
            FROM inserted, jsonb_to_recordset($12::jsonb)
-                AS item(position int, sku text, quantity int, unit_price_cents int)`,
-        order.id,
-        order.status,
-        order.style,
-        order.customerId,
-        order.currency,
-        order.totalCents,
-        JSON.stringify(order.shippingAddress),
-        idempotency?.key ?? null,
-        idempotency?.requestHash ?? null,
-        order.createdAt,
-        order.updatedAt,
-        JSON.stringify(
-          order.items.map((item, position) => ({
-            position,
-            sku: item.sku,
-            quantity: item.quantity,
-            unit_price_cents: item.unitPriceCents,
-          })),
-        ),
-      );
-      for (const message of messages) await addToOutbox(tx, message);
-    });
+                AS item(position int, sku text, quantity int, unit_price_cents int))
+       ${outboxInsert('$13')}`,
+      order.id,
+      order.status,
+      order.style,
+      order.customerId,
+      order.currency,
+      order.totalCents,
+      JSON.stringify(order.shippingAddress),
+      idempotency?.key ?? null,
+      idempotency?.requestHash ?? null,
+      order.createdAt,
+      order.updatedAt,
+      JSON.stringify(
+        order.items.map((item, position) => ({
+          position,
+          sku: item.sku,
+          quantity: item.quantity,
+          unit_price_cents: item.unitPriceCents,
+        })),
+      ),
+      outboxRows(messages),
+    );
   }
 
   /** Marks the order FAILED with the reason; the first reason recorded is kept. */
@@ -134,8 +136,12 @@ export class OrderRepository {
   }
 
   /**
-   * Applies `change` to the order once per message: the inbox row, the lock on the order
-   * and the update share one transaction, so a redelivery finds the inbox row and stops.
+   * Applies `change` to the order once per message. Optimistic: the order is read, the
+   * change decided, and then one statement writes it together with the inbox row, only if
+   * the order is still as it was read; outcomes of one order arriving at once on different
+   * deliveries make one of them read again. No transaction stays open across round trips,
+   * so a busy service does not hold its pooled connections while it waits its turn. A
+   * message handled before collides on its inbox row, and the statement writes nothing.
    */
   async applyOnce(
     inbox: { consumer: string; messageId: string; type: string },
@@ -144,35 +150,55 @@ export class OrderRepository {
       order: Order,
     ) => Partial<Pick<Order, 'status' | 'invoiceId' | 'shipmentId' | 'failureReason'>>,
   ): Promise<OutcomeResult> {
-    return this.db.transaction(async (tx) => {
-      if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) {
-        return { outcome: 'duplicate' } as const;
-      }
-      // Outcomes of one order can arrive at once on different deliveries: lock the row.
-      const [locked] = await tx.$queryRawUnsafe<OrderSqlRow[]>(
-        `${ORDER_WITH_ITEMS} WHERE o.id = $1::uuid FOR UPDATE OF o`,
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
+      const [row] = await this.db.$queryRawUnsafe<OrderSqlRow[]>(
+        `${ORDER_WITH_ITEMS} WHERE o.id = $1::uuid`,
         orderId,
       );
-      if (!locked) {
-        throw new UnknownOrderError(orderId);
+      if (!row) throw new UnknownOrderError(orderId);
+      const seen = fromSqlRow(row);
+      const order: Order = { ...seen, ...change(seen), updatedAt: new Date() };
+      let written: { updated: number } | undefined;
+      try {
+        [written] = await this.db.$queryRawUnsafe<{ updated: number }[]>(
+          `WITH updated AS (
+             UPDATE orders SET status = $2, invoice_id = $3::uuid, shipment_id = $4::uuid,
+                    failure_reason = $5, updated_at = $6
+              WHERE id = $1::uuid AND status = $7 AND invoice_id IS NOT DISTINCT FROM $8::uuid
+                AND shipment_id IS NOT DISTINCT FROM $9::uuid
+                AND failure_reason IS NOT DISTINCT FROM $10::text
+             RETURNING id),
+           inbox AS (
+             INSERT INTO inbox_messages (consumer, message_id, type)
+             SELECT $11, $12::uuid, $13 FROM updated)
+           SELECT count(*)::int AS updated FROM updated`,
+          order.id,
+          order.status,
+          order.invoiceId ?? null,
+          order.shipmentId ?? null,
+          order.failureReason ?? null,
+          order.updatedAt,
+          seen.status,
+          seen.invoiceId ?? null,
+          seen.shipmentId ?? null,
+          seen.failureReason ?? null,
+          inbox.consumer,
+          inbox.messageId,
+          inbox.type,
+        );
+      } catch (err) {
+        if ((err as { code?: string }).code === UNIQUE_VIOLATION) return { outcome: 'duplicate' };
+        throw err;
       }
-      const current = fromSqlRow(locked);
-      const order: Order = { ...current, ...change(current), updatedAt: new Date() };
-      await tx.$executeRawUnsafe(
-        `UPDATE orders SET status = $2, invoice_id = $3::uuid, shipment_id = $4::uuid,
-                failure_reason = $5, updated_at = $6
-          WHERE id = $1::uuid`,
-        order.id,
-        order.status,
-        order.invoiceId ?? null,
-        order.shipmentId ?? null,
-        order.failureReason ?? null,
-        order.updatedAt,
-      );
-      return { outcome: 'processed', order } as const;
-    });
+      if (written?.updated === 1) return { outcome: 'processed', order };
+    }
+    throw new Error(`order ${orderId} kept changing; ${inbox.type} will be retried`);
   }
 }
+
+/** Writes of one order that may find it changed in between before the message is retried. */
+const MAX_WRITE_ATTEMPTS = 10;
+const UNIQUE_VIOLATION = '23505';
 
 export class UnknownOrderError extends Error {
   constructor(readonly orderId: string) {

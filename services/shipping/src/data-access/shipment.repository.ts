@@ -1,5 +1,11 @@
 import type { LineItem, ShippingAddress } from '@app/contracts';
-import { addToOutbox, claimInbox, type OutgoingMessage } from '@app/messaging';
+import {
+  addToOutbox,
+  claimInbox,
+  outboxInsert,
+  outboxRows,
+  type OutgoingMessage,
+} from '@app/messaging';
 import type { Shipment } from '../domain/shipment';
 import type { Shipment as ShipmentRow } from '../generated/prisma/client';
 import type { Database } from './prisma';
@@ -41,6 +47,9 @@ export class ShipmentRepository {
     shipment: Shipment,
     messagesFor: (shipment: Shipment, created: boolean) => OutgoingMessage[],
   ): Promise<PrepareResult> {
+    const first = this.prepareFirst(inbox, shipment, messagesFor(shipment, true));
+    if (await first.catch(unlessDuplicate)) return { outcome: 'processed', shipment };
+    // The order has a shipment already, or this message was handled before: decide which.
     return this.db.transaction(async (tx) => {
       if (!(await claimInbox(tx, inbox.consumer, inbox.messageId, inbox.type))) {
         return { outcome: 'duplicate' } as const;
@@ -73,6 +82,40 @@ export class ShipmentRepository {
       return { outcome: 'processed', shipment } as const;
     });
   }
+
+  /**
+   * The usual case in one statement (one round trip, its own transaction): the shipment,
+   * the inbox row and the messages, or, when the order has a shipment already, nothing.
+   * A message handled before finds its order's shipment, so its inbox row does not collide
+   * here; if it did (the shipment was removed by hand), the statement would write nothing.
+   */
+  private async prepareFirst(
+    inbox: InboxRef,
+    shipment: Shipment,
+    messages: OutgoingMessage[],
+  ): Promise<boolean> {
+    const [row] = await this.db.$queryRawUnsafe<{ created: number }[]>(
+      `WITH shipment AS (
+         INSERT INTO shipments (id, order_id, items, shipping_address, status, created_at)
+         VALUES ($1::uuid, $2::uuid, $3::jsonb, $4::jsonb, $5, $6) ON CONFLICT DO NOTHING RETURNING id),
+       inbox AS (
+         INSERT INTO inbox_messages (consumer, message_id, type)
+         SELECT $7, $8::uuid, $9 FROM shipment),
+       outbox AS (${outboxInsert('$10')} WHERE EXISTS (SELECT 1 FROM shipment))
+       SELECT count(*)::int AS created FROM shipment`,
+      shipment.id,
+      shipment.orderId,
+      JSON.stringify(shipment.items),
+      JSON.stringify(shipment.shippingAddress),
+      shipment.status,
+      shipment.createdAt,
+      inbox.consumer,
+      inbox.messageId,
+      inbox.type,
+      outboxRows(messages),
+    );
+    return row?.created === 1;
+  }
 }
 
 /** A shipment row as `pg` returns it. */
@@ -103,4 +146,10 @@ function toShipment(row: ShipmentRow): Shipment {
     status: row.status as Shipment['status'],
     createdAt: row.createdAt,
   };
+}
+
+/** A unique violation (23505) means "handled before": the transaction path says so. */
+function unlessDuplicate(err: unknown): false {
+  if ((err as { code?: string }).code === '23505') return false;
+  throw err;
 }
