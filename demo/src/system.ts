@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import amqplib from 'amqplib';
-import { Client } from 'pg';
 import { ServiceNames, type ServiceName } from '@app/contracts';
 import {
   REPO_ROOT,
@@ -10,7 +8,9 @@ import {
   freePort,
   recreateDatabase,
   recreateVhost,
+  redact,
   request,
+  serverProblems,
   type NamedDatabase,
 } from '@app/testing';
 import type { DemoConfig } from './config';
@@ -236,41 +236,15 @@ async function assertReady(config: DemoConfig): Promise<void> {
   if (unbuilt.length > 0) {
     problems.push(`not built: ${unbuilt.join(', ')}; run \`make build\` (make demo does)`);
   }
-  try {
-    const connection = await amqplib.connect(config.DEMO_RABBITMQ_URL, { timeout: 5_000 });
-    await connection.close();
-  } catch (err) {
-    problems.push(
-      `RabbitMQ does not answer at ${redact(config.DEMO_RABBITMQ_URL)} (${(err as Error).message}); ` +
-        'start it (`rabbitmq-server -detached`) or set DEMO_RABBITMQ_URL',
-    );
-  }
-  const client = new Client({
-    connectionString: config.DEMO_POSTGRES_URL,
-    connectionTimeoutMillis: 5_000,
-  });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-  } catch (err) {
-    problems.push(
-      `Postgres does not answer at ${redact(config.DEMO_POSTGRES_URL)} (${(err as Error).message}); ` +
-        'start it (`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) or set DEMO_POSTGRES_URL',
-    );
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  problems.push(
+    ...(await serverProblems(config.DEMO_RABBITMQ_URL, config.DEMO_POSTGRES_URL, {
+      rabbitmq: 'DEMO_RABBITMQ_URL',
+      postgres: 'DEMO_POSTGRES_URL',
+    })),
+  );
   if (problems.length > 0) {
     throw new Error(`The demo cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
 
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
+export { redact };

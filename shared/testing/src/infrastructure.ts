@@ -1,5 +1,6 @@
 import amqplib from 'amqplib';
 import { Client } from 'pg';
+import { redact } from '@app/messaging';
 
 /** Where the integration and end-to-end tests find a broker and a database server. */
 export interface Infrastructure {
@@ -107,31 +108,10 @@ async function startContainers(): Promise<
 }
 
 async function assertReachable(infrastructure: Infrastructure): Promise<void> {
-  const problems: string[] = [];
-  try {
-    const connection = await amqplib.connect(infrastructure.rabbitmqUrl, { timeout: 5_000 });
-    await connection.close();
-  } catch (err) {
-    problems.push(
-      `RabbitMQ did not answer at ${redact(infrastructure.rabbitmqUrl)} (${(err as Error).message}). ` +
-        'Start one (`rabbitmq-server -detached`) or set TEST_RABBITMQ_URL.',
-    );
-  }
-  const client = new Client({
-    connectionString: infrastructure.postgresUrl,
-    connectionTimeoutMillis: 5_000,
+  const problems = await serverProblems(infrastructure.rabbitmqUrl, infrastructure.postgresUrl, {
+    rabbitmq: 'TEST_RABBITMQ_URL',
+    postgres: 'TEST_POSTGRES_URL',
   });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-  } catch (err) {
-    problems.push(
-      `Postgres did not answer at ${redact(infrastructure.postgresUrl)} (${(err as Error).message}). ` +
-        'Start one (`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) or set TEST_POSTGRES_URL.',
-    );
-  } finally {
-    await client.end().catch(() => undefined);
-  }
   if (problems.length > 0) {
     throw new Error(
       `The integration tests need a real RabbitMQ and Postgres (source: ${infrastructure.source}; no container runtime was found).\n` +
@@ -140,12 +120,38 @@ async function assertReachable(infrastructure: Infrastructure): Promise<void> {
   }
 }
 
-function redact(url: string): string {
+/**
+ * Says which of the two servers does not answer, each with how to start it or which
+ * variable (`variables`) points elsewhere; empty when both answer.
+ */
+export async function serverProblems(
+  rabbitmqUrl: string,
+  postgresUrl: string,
+  variables: { rabbitmq: string; postgres: string },
+): Promise<string[]> {
+  const problems: string[] = [];
   try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
+    const connection = await amqplib.connect(rabbitmqUrl, { timeout: 5_000 });
+    await connection.close();
+  } catch (err) {
+    problems.push(
+      `RabbitMQ does not answer at ${redact(rabbitmqUrl)} (${(err as Error).message}). ` +
+        `Start it (\`rabbitmq-server -detached\`) or set ${variables.rabbitmq}.`,
+    );
   }
+  const client = new Client({ connectionString: postgresUrl, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (err) {
+    problems.push(
+      `Postgres does not answer at ${redact(postgresUrl)} (${(err as Error).message}). ` +
+        `Start it (\`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\`) or set ${variables.postgres}.`,
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return problems;
 }
+
+export { redact };
