@@ -97,6 +97,8 @@ start_one() {
   broker_var="${name^^}_RABBITMQ_URL"
   # A DATABASE_URL exported in the shell would point all four services at one database.
   local -a env_vars=(-u DATABASE_URL -u RABBITMQ_URL "PORT=$port")
+  # A workshop/dev path: FAULT_* and /admin/faults work here (services refuse them otherwise).
+  env_vars+=("ALLOW_FAULT_SWITCHES=${ALLOW_FAULT_SWITCHES:-true}")
   if [[ -n ${!db_var:-} ]]; then env_vars+=("DATABASE_URL=${!db_var}"); fi
   # Written by `make setup`: the service's own broker user, or the one shared user.
   if [[ -f $RUN_DIR/broker.env ]]; then

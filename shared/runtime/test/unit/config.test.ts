@@ -4,7 +4,7 @@ import {
   backoffDelay,
   env,
   loadConfig,
-  refuseFaultsInProduction,
+  refuseFaultsUnlessAllowed,
   serviceEnvSchema,
 } from '../../src';
 
@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       RETRY_DELAYS_MS: [1_000, 5_000, 25_000],
       OUTBOX_POLL_INTERVAL_MS: 1_000,
       OUTBOX_LEASE_MS: 30_000,
+      ALLOW_FAULT_SWITCHES: false,
       FAULT_HANDLER_DELAY_MS: 0,
       FAULT_HANDLER_FAIL_TIMES: 0,
       FAULT_HANDLER_FAIL_ALWAYS: false,
@@ -45,35 +46,77 @@ describe('loadConfig', () => {
     });
   });
 
-  test('when fault switches are set in production, then each is refused along with every other problem', () => {
-    const environment = {
-      NODE_ENV: 'production',
-      PORT: 'eighty',
-      FAULT_RELAY_PAUSED: 'true',
-      FAULT_HANDLER_FAIL_TIMES: '2',
-    };
+  test.each(['production', 'development', 'test', undefined])(
+    'when fault switches are set without ALLOW_FAULT_SWITCHES (NODE_ENV=%p), then each is refused along with every other problem',
+    (nodeEnv) => {
+      const environment = {
+        ...(nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv }),
+        PORT: 'eighty',
+        FAULT_RELAY_PAUSED: 'true',
+        FAULT_HANDLER_FAIL_TIMES: '2',
+      };
 
-    const problems = problemsOf(() => loadConfig(schema, environment, [refuseFaultsInProduction]));
+      const problems = problemsOf(() =>
+        loadConfig(schema, environment, [refuseFaultsUnlessAllowed]),
+      );
 
-    expect(problems).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^PORT: /),
-        'FAULT_RELAY_PAUSED: fault switches are refused when NODE_ENV=production',
-        'FAULT_HANDLER_FAIL_TIMES: fault switches are refused when NODE_ENV=production',
-      ]),
-    );
+      expect(problems).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^PORT: /),
+          'FAULT_RELAY_PAUSED: fault switches are refused unless ALLOW_FAULT_SWITCHES=true',
+          'FAULT_HANDLER_FAIL_TIMES: fault switches are refused unless ALLOW_FAULT_SWITCHES=true',
+        ]),
+      );
+    },
+  );
+
+  test('when ALLOW_FAULT_SWITCHES is false, then a fault switch is still refused', () => {
+    const environment = { ALLOW_FAULT_SWITCHES: 'false', FAULT_HANDLER_FAIL_ALWAYS: 'true' };
+
+    expect(problemsOf(() => loadConfig(schema, environment, [refuseFaultsUnlessAllowed]))).toEqual([
+      'FAULT_HANDLER_FAIL_ALWAYS: fault switches are refused unless ALLOW_FAULT_SWITCHES=true',
+    ]);
   });
 
-  test('when fault switches are set outside production, then they are parsed', () => {
+  test('when fault switches are set to off without ALLOW_FAULT_SWITCHES, then nothing is refused', () => {
     const config = loadConfig(
       schema,
-      { FAULT_HANDLER_FAIL_ALWAYS: 'true', FAULT_MESSAGE_TYPES: 'NewOrder, ShipOrder' },
-      [refuseFaultsInProduction],
+      { FAULT_RELAY_PAUSED: 'false', FAULT_HANDLER_FAIL_TIMES: '0' },
+      [refuseFaultsUnlessAllowed],
+    );
+
+    expect(config).toMatchObject({ FAULT_RELAY_PAUSED: false, FAULT_HANDLER_FAIL_TIMES: 0 });
+  });
+
+  test('when ALLOW_FAULT_SWITCHES=true, then fault switches are parsed', () => {
+    const config = loadConfig(
+      schema,
+      {
+        ALLOW_FAULT_SWITCHES: 'true',
+        FAULT_HANDLER_FAIL_ALWAYS: 'true',
+        FAULT_MESSAGE_TYPES: 'NewOrder, ShipOrder',
+      },
+      [refuseFaultsUnlessAllowed],
     );
 
     expect(config).toMatchObject({
+      ALLOW_FAULT_SWITCHES: true,
       FAULT_HANDLER_FAIL_ALWAYS: true,
       FAULT_MESSAGE_TYPES: ['NewOrder', 'ShipOrder'],
+    });
+  });
+
+  test('when ALLOW_FAULT_SWITCHES=true in production, then fault switches are let through', () => {
+    const config = loadConfig(
+      schema,
+      { NODE_ENV: 'production', ALLOW_FAULT_SWITCHES: 'true', FAULT_RELAY_PAUSED: 'true' },
+      [refuseFaultsUnlessAllowed],
+    );
+
+    expect(config).toMatchObject({
+      NODE_ENV: 'production',
+      ALLOW_FAULT_SWITCHES: true,
+      FAULT_RELAY_PAUSED: true,
     });
   });
 
