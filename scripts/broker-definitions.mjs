@@ -13,9 +13,9 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { LOCAL_DEFAULTS } = await import(path.join(root, 'shared/runtime/dist/local-defaults.js'));
 const { Exchanges } = await import(path.join(root, 'shared/contracts/dist/catalog.js'));
-// Who may do what: shared/messaging/src/permissions.ts.
+// Who may do what: shared/broker/src/permissions.ts.
 const { BrokerPermissions: PERMISSIONS } = await import(
-  path.join(root, 'shared/messaging/dist/permissions.js')
+  path.join(root, 'shared/broker/dist/permissions.js')
 );
 
 const vhost = LOCAL_DEFAULTS.brokerVhost;

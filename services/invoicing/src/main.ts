@@ -13,17 +13,16 @@ export function start(
   logger: Logger = createLogger('invoicing', config.LOG_LEVEL),
 ): Promise<RunningInvoicingService> {
   const db = createDatabase(config.DATABASE_URL, config.DB_POOL_SIZE);
-  const invoices = new InvoiceRepository(db);
   return startService({
     service: 'invoicing',
     config,
     logger,
     db,
     outbox: true,
-    wire: ({ outboxWritten }) => ({
-      subscriptions: subscriptions({ invoices, outboxWritten }),
-      router: invoicesRouter(invoices),
-    }),
+    wire: ({ outboxWritten }) => {
+      const invoices = new InvoiceRepository(db, outboxWritten);
+      return { subscriptions: subscriptions(invoices), router: invoicesRouter(invoices) };
+    },
   });
 }
 

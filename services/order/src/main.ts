@@ -14,7 +14,6 @@ export function start(
   logger: Logger = createLogger('order', config.LOG_LEVEL),
 ): Promise<RunningOrderService> {
   const db = createDatabase(config.DATABASE_URL, config.DB_POOL_SIZE);
-  const orders = new OrderRepository(db);
   return startService({
     service: 'order',
     config,
@@ -22,20 +21,23 @@ export function start(
     db,
     outbox: true,
     describe: { style: config.MESSAGING_STYLE },
-    wire: ({ outboxWritten }) => ({
-      subscriptions: subscriptions(orders),
-      router: ordersRouter({ orders, defaultStyle: config.MESSAGING_STYLE, outboxWritten }),
-      // A command nobody can receive: its recipient was never deployed.
-      onReturned: async (message) => {
-        const orderId = message.properties.correlationId;
-        const reason = `${message.type} could not be delivered: no queue is bound to ${message.exchange} for ${message.routingKey} (is its recipient deployed?)`;
-        await recordUndeliverable(orders, orderId, reason);
-        logger.warn(
-          { correlationId: orderId, type: message.type },
-          'order failed: command unroutable',
-        );
-      },
-    }),
+    wire: ({ outboxWritten }) => {
+      const orders = new OrderRepository(db, outboxWritten);
+      return {
+        subscriptions: subscriptions(orders),
+        router: ordersRouter({ orders, defaultStyle: config.MESSAGING_STYLE }),
+        // A command nobody can receive: its recipient was never deployed.
+        onReturned: async (message) => {
+          const orderId = message.properties.correlationId;
+          const reason = `${message.type} could not be delivered: no queue is bound to ${message.exchange} for ${message.routingKey} (is its recipient deployed?)`;
+          await recordUndeliverable(orders, orderId, reason);
+          logger.warn(
+            { correlationId: orderId, type: message.type },
+            'order failed: command unroutable',
+          );
+        },
+      };
+    },
   });
 }
 

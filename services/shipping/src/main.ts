@@ -13,17 +13,16 @@ export function start(
   logger: Logger = createLogger('shipping', config.LOG_LEVEL),
 ): Promise<RunningShippingService> {
   const db = createDatabase(config.DATABASE_URL, config.DB_POOL_SIZE);
-  const shipments = new ShipmentRepository(db);
   return startService({
     service: 'shipping',
     config,
     logger,
     db,
     outbox: true,
-    wire: ({ outboxWritten }) => ({
-      subscriptions: subscriptions({ shipments, outboxWritten }),
-      router: shipmentsRouter(shipments),
-    }),
+    wire: ({ outboxWritten }) => {
+      const shipments = new ShipmentRepository(db, outboxWritten);
+      return { subscriptions: subscriptions(shipments), router: shipmentsRouter(shipments) };
+    },
   });
 }
 

@@ -1,14 +1,9 @@
 import type { z } from 'zod';
-import {
-  loadConfig,
-  refuseFaultsInProduction,
-  refuseLocalDefaultsInProduction,
-  serviceEnvSchema,
-} from '@app/runtime';
+import { loadServiceConfig, serviceEnvSchema } from '@app/runtime';
 
 export const ConfigSchema = serviceEnvSchema('statistics', 3004);
 
 export type Config = z.infer<typeof ConfigSchema>;
 
 export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config =>
-  loadConfig(ConfigSchema, env, [refuseFaultsInProduction, refuseLocalDefaultsInProduction]);
+  loadServiceConfig(ConfigSchema, env);

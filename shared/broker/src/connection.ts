@@ -1,4 +1,5 @@
 import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
+import type { ChannelModel } from 'amqplib';
 import type { Logger } from '@app/runtime';
 
 export interface BrokerConnectionOptions {
@@ -75,9 +76,30 @@ export class BrokerConnection {
     return this.isConnected() ? undefined : (this.lastError ?? 'disconnected');
   }
 
+  /**
+   * The current connection as amqplib's promise API, for throwaway channels (passive
+   * checks that may close their channel); undefined while disconnected.
+   */
+  channelModel(): ChannelModel | undefined {
+    const connection: unknown = this.manager.connection;
+    return isChannelModel(connection) ? connection : undefined;
+  }
+
   async close(): Promise<void> {
     await this.manager.close();
   }
+}
+
+/**
+ * amqp-connection-manager types its connection with amqplib's older callback-era type;
+ * at run time it holds the promise API's ChannelModel, which this checks.
+ */
+function isChannelModel(connection: unknown): connection is ChannelModel {
+  return (
+    typeof connection === 'object' &&
+    connection !== null &&
+    typeof (connection as { createChannel?: unknown }).createChannel === 'function'
+  );
 }
 
 /** The URL without its password, for logs. */

@@ -1,80 +1,20 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
-import { z } from 'zod';
-import {
-  EnvelopeSchema,
-  Headers,
-  JSON_CONTENT_TYPE,
-  Messages,
-  ServiceNames,
-  isMessageType,
-  type Envelope,
-  type MessageType,
-  type PayloadOf,
-  type ServiceName,
-} from '@app/contracts';
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ServiceName } from '@app/contracts';
 import type { Logger } from '@app/runtime';
 import type { BrokerConnection } from './connection';
+import { attemptOf, parseDelivery, type ParsedDelivery } from './delivery';
 import { InvalidMessageError } from './errors';
 import type { FaultSwitches } from './faults';
 import type { MessagingMetrics, QueueDepth } from './metrics';
+import { RetryHeaders, ack, moveTo, parkedHeaders } from './settle';
+import { bindingsOf, type Subscription } from './subscription';
 import {
   DEFAULT_RETRY_DELAYS_MS,
   deadLetterQueueOf,
   declareConsumerQueue,
   retryQueueOf,
-  type Binding,
 } from './topology';
-
-/** A delivery that parsed: its envelope and its validated payload. */
-export interface IncomingMessage<P> {
-  envelope: Envelope;
-  payload: P;
-  queue: string;
-  /** 1 on the first try, 2 after the first retry, and so on. */
-  attempt: number;
-  redelivered: boolean;
-  logger: Logger;
-}
-
-/** What a handler reports; `duplicate` when the inbox showed the message was handled before. */
-export type HandlerOutcome = 'processed' | 'duplicate';
-
-export type MessageHandler<T extends MessageType> = (
-  message: IncomingMessage<PayloadOf<T>>,
-) => Promise<HandlerOutcome | void>;
-
-export interface HandlerBinding {
-  type: MessageType;
-  handle: (message: IncomingMessage<unknown>) => Promise<HandlerOutcome | void>;
-}
-
-/** Pairs a message type with its handler, typed by the contract. */
-export function on<T extends MessageType>(type: T, handle: MessageHandler<T>): HandlerBinding {
-  return { type, handle: handle as HandlerBinding['handle'] };
-}
-
-/** One queue and the message types handled from it; bindings follow from the types. */
-export interface Subscription {
-  queue: string;
-  handlers: HandlerBinding[];
-}
-
-export const bindingsOf = (subscription: Subscription): Binding[] =>
-  subscription.handlers.map(({ type }) => ({
-    exchange: Messages[type].exchange,
-    routingKey: Messages[type].routingKey,
-  }));
-
-/** Headers written on messages this consumer moves to a retry or dead-letter queue. */
-export const RetryHeaders = {
-  attempt: 'x-retry-attempt',
-  lastError: 'x-last-error',
-  originalUserId: 'x-original-user-id',
-  deadReason: 'x-dead-reason',
-  deadQueue: 'x-dead-queue',
-  deadAt: 'x-dead-at',
-} as const;
 
 export interface ConsumerOptions {
   /** The consuming service: it owns the queues and the exchanges named after it. */
@@ -90,8 +30,6 @@ export interface ConsumerOptions {
   /** Deliveries handled at once across all queues; keep it below the database pool size. */
   maxConcurrentHandlers?: number;
 }
-
-class PoisonMessage extends InvalidMessageError {}
 
 /**
  * Consumes the subscriptions' queues with manual acknowledgements. A delivery is acked
@@ -132,9 +70,7 @@ export class Consumer {
             this.retryDelaysMs,
             {
               service: options.service,
-              // The manager's current connection, typed by amqp-connection-manager as the
-              // callback API; it is the promise API's ChannelModel.
-              connection: options.connection.manager.connection as unknown as ChannelModel,
+              connection: options.connection.channelModel(),
               onWait: (exchange, attempt) => {
                 if (attempt === 1 || attempt % 10 === 0) {
                   logger.warn(
@@ -197,9 +133,7 @@ export class Consumer {
    */
   private openStatsChannel(): Promise<Channel> {
     if (this.statsChannel) return this.statsChannel;
-    // amqp-connection-manager's types predate amqplib's ChannelModel, which is what it holds.
-    const connection = this.options.connection.manager.connection as unknown as
-      ChannelModel | undefined;
+    const connection = this.options.connection.channelModel();
     if (!connection) return Promise.reject(new Error('not connected'));
     const opening = connection.createChannel().then((channel) => {
       channel.on('error', (err: Error) =>
@@ -262,7 +196,7 @@ export class Consumer {
     const started = process.hrtime.bigint();
     const type = String(delivery.properties.type ?? '(none)');
     if (delivery.fields.redelivered) metrics.redelivered.inc({ queue });
-    const attempt = Number(delivery.properties.headers?.[RetryHeaders.attempt] ?? 0) + 1;
+    const attempt = attemptOf(delivery.properties);
     let logger = this.options.logger.child({
       queue,
       type,
@@ -270,19 +204,23 @@ export class Consumer {
       correlationId: delivery.properties.correlationId,
     });
     try {
-      let parsed: { binding: HandlerBinding; envelope: Envelope; payload: unknown };
+      let parsed: ParsedDelivery;
       try {
-        parsed = parseDelivery(subscription, delivery, this.options.connection.username);
+        parsed = parseDelivery(
+          subscription.handlers,
+          queue,
+          delivery,
+          this.options.connection.username,
+        );
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         logger.warn({ reason }, 'parking invalid message');
-        await this.moveTo(channel, deadLetterQueueOf(queue), delivery, {
-          [RetryHeaders.deadReason]: 'invalid',
-          [RetryHeaders.lastError]: reason,
-          [RetryHeaders.deadQueue]: queue,
-          [RetryHeaders.attempt]: attempt - 1,
-          [RetryHeaders.deadAt]: new Date().toISOString(),
-        });
+        await this.moveTo(
+          channel,
+          deadLetterQueueOf(queue),
+          delivery,
+          parkedHeaders(queue, 'invalid', reason, attempt - 1),
+        );
         metrics.consumed.inc({ queue, type, outcome: 'dead-lettered' });
         return;
       }
@@ -293,6 +231,11 @@ export class Consumer {
           envelope: parsed.envelope,
           payload: parsed.payload,
           queue,
+          inbox: {
+            consumer: queue,
+            messageId: parsed.envelope.messageId,
+            type: parsed.envelope.type,
+          },
           attempt,
           redelivered: delivery.fields.redelivered,
           logger,
@@ -306,13 +249,12 @@ export class Consumer {
       } catch (err) {
         if (err instanceof InvalidMessageError) {
           logger.warn({ reason: err.message }, 'parking message its handler refused');
-          await this.moveTo(channel, deadLetterQueueOf(queue), delivery, {
-            [RetryHeaders.deadReason]: 'invalid',
-            [RetryHeaders.lastError]: err.message,
-            [RetryHeaders.deadQueue]: queue,
-            [RetryHeaders.attempt]: attempt,
-            [RetryHeaders.deadAt]: new Date().toISOString(),
-          });
+          await this.moveTo(
+            channel,
+            deadLetterQueueOf(queue),
+            delivery,
+            parkedHeaders(queue, 'invalid', err.message, attempt),
+          );
           metrics.consumed.inc({ queue, type, outcome: 'dead-lettered' });
           return;
         }
@@ -351,148 +293,22 @@ export class Consumer {
       return;
     }
     logger.error({ err, attempts: attempt }, 'handler failed for the last time; parking message');
-    await this.moveTo(channel, deadLetterQueueOf(queue), delivery, {
-      [RetryHeaders.deadReason]: 'failed',
-      [RetryHeaders.lastError]: error,
-      [RetryHeaders.deadQueue]: queue,
-      [RetryHeaders.attempt]: attempt,
-      [RetryHeaders.deadAt]: new Date().toISOString(),
-    });
+    await this.moveTo(
+      channel,
+      deadLetterQueueOf(queue),
+      delivery,
+      parkedHeaders(queue, 'failed', error, attempt),
+    );
     this.options.metrics.consumed.inc({ queue, type, outcome: 'dead-lettered' });
   }
 
-  /**
-   * Republishes a delivery to another queue with confirms, then acks it. The copy
-   * carries this service's user id (the broker allows no other); the original sender's
-   * is kept in a header.
-   */
-  private async moveTo(
+  private moveTo(
     channel: ConfirmChannel,
     target: string,
     delivery: ConsumeMessage,
     headers: Record<string, unknown>,
   ): Promise<void> {
-    const { properties } = delivery;
-    const options: Options.Publish = {
-      persistent: true,
-      contentType: properties.contentType,
-      contentEncoding: properties.contentEncoding,
-      messageId: properties.messageId,
-      type: properties.type,
-      correlationId: properties.correlationId,
-      appId: properties.appId,
-      timestamp: properties.timestamp,
-      replyTo: properties.replyTo,
-      userId: this.options.connection.username,
-      headers: {
-        ...properties.headers,
-        ...(properties.userId ? { [RetryHeaders.originalUserId]: properties.userId } : {}),
-        ...headers,
-      },
-    };
-    await new Promise<void>((resolve, reject) => {
-      channel.sendToQueue(target, delivery.content, options, (err) =>
-        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
-      );
-    });
-    ack(channel, delivery, this.options.logger);
+    const { connection, logger } = this.options;
+    return moveTo(channel, target, delivery, headers, connection.username, logger);
   }
-}
-
-/**
- * Acks on the channel the delivery came on. After a reconnect that channel is gone; an ack
- * on its replacement would close it (unknown delivery tag), so the ack is dropped and the
- * broker redelivers the message, which the inbox recognises.
- */
-function ack(channel: ConfirmChannel, delivery: ConsumeMessage, logger: Logger): void {
-  try {
-    channel.ack(delivery);
-  } catch (err) {
-    logger.warn({ err }, 'ack dropped: channel closed; the message will be redelivered');
-  }
-}
-
-function parseDelivery(
-  subscription: Subscription,
-  delivery: ConsumeMessage,
-  ownUser: string,
-): { binding: HandlerBinding; envelope: Envelope; payload: unknown } {
-  const { properties } = delivery;
-  const type: unknown = properties.type;
-  if (!isMessageType(type)) throw new PoisonMessage(`unknown message type ${JSON.stringify(type)}`);
-  const binding = subscription.handlers.find((h) => h.type === type);
-  if (!binding) throw new PoisonMessage(`no handler for ${type} on ${subscription.queue}`);
-  if (properties.contentType !== JSON_CONTENT_TYPE) {
-    throw new PoisonMessage(
-      `content type ${String(properties.contentType)} is not ${JSON_CONTENT_TYPE}`,
-    );
-  }
-  const headers = properties.headers ?? {};
-  const timestampMs = Number(headers['x-timestamp-ms'] ?? Number(properties.timestamp) * 1000);
-  const envelope = EnvelopeSchema.safeParse({
-    messageId: properties.messageId,
-    type,
-    correlationId: properties.correlationId,
-    timestamp: new Date(timestampMs),
-    appId: properties.appId,
-    causationId: headers[Headers.causationId] ?? undefined,
-    traceparent: headers[Headers.traceparent] ?? undefined,
-    replyTo: properties.replyTo ?? undefined,
-    userId: properties.userId ?? undefined,
-  });
-  if (!envelope.success) throw new PoisonMessage(`invalid envelope: ${summarize(envelope.error)}`);
-  const senders: readonly string[] = Messages[type].senders;
-  if (!senders.includes(envelope.data.appId)) {
-    throw new PoisonMessage(`${type} may not be sent by ${envelope.data.appId}`);
-  }
-  verifySender(type, envelope.data, headers, ownUser);
-  let body: unknown;
-  try {
-    body = JSON.parse(delivery.content.toString('utf8'));
-  } catch {
-    throw new PoisonMessage('body is not valid JSON');
-  }
-  const payload = Messages[type].schema.safeParse(body);
-  if (!payload.success)
-    throw new PoisonMessage(`invalid ${type} payload: ${summarize(payload.error)}`);
-  return { binding, envelope: envelope.data, payload: payload.data };
-}
-
-/**
- * Trusts the broker, not the message, about who sent it: RabbitMQ refuses a publish whose
- * `userId` is not the publishing connection's user, so `userId` names the sender's broker
- * user, which is the service's name. A copy this consumer moved to its own retry or
- * dead-letter queue carries its own user id; the sender it checked on arrival is kept in
- * `x-original-user-id`. Where every service shares one broker user (no per-service users
- * could be set up), the sender cannot be told apart and only that user is required.
- */
-function verifySender(
-  type: MessageType,
-  envelope: Envelope,
-  headers: Record<string, unknown>,
-  ownUser: string,
-): void {
-  const userId = envelope.userId;
-  if (!userId) throw new PoisonMessage(`${type} has no userId: its sender cannot be verified`);
-  const original = headers[RetryHeaders.originalUserId];
-  const claimed = userId === ownUser && typeof original === 'string' ? original : userId;
-  const sharedUser = !(ServiceNames as readonly string[]).includes(ownUser);
-  if (sharedUser) {
-    if (claimed !== ownUser)
-      throw new PoisonMessage(`${type} was sent by broker user ${claimed}, not ${ownUser}`);
-    return;
-  }
-  const senders: readonly string[] = Messages[type].senders;
-  if (!senders.includes(claimed) || claimed !== envelope.appId) {
-    throw new PoisonMessage(
-      `${type} was sent by broker user ${claimed} (appId ${envelope.appId}); it may come only from ${senders.join(', ')}`,
-    );
-  }
-}
-
-function summarize(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(root)'} ${issue.message}`)
-    .join('; ');
 }

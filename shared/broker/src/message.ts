@@ -5,6 +5,8 @@ import {
   Headers,
   JSON_CONTENT_TYPE,
   Messages,
+  type Envelope,
+  type MessageIntent,
   type MessageType,
   type PayloadOf,
   type ServiceName,
@@ -71,6 +73,26 @@ export function buildMessage<T extends MessageType>(
       ...(causation.replyTo ? { replyTo: causation.replyTo } : {}),
     },
   };
+}
+
+/**
+ * The messages a use case decided on, sent by `appId` because of `cause` (the delivery
+ * being handled; none for an HTTP request, which starts a trace): same correlation id,
+ * the cause's message id as causation, the cause's trace continued.
+ */
+export function messagesFor(
+  intents: readonly MessageIntent[],
+  appId: ServiceName,
+  cause: Pick<Envelope, 'correlationId' | 'messageId' | 'traceparent'> | { correlationId: string },
+): OutgoingMessage[] {
+  return intents.map((intent) =>
+    buildMessage(intent.type, intent.payload as PayloadOf<typeof intent.type>, appId, {
+      correlationId: cause.correlationId,
+      ...('messageId' in cause ? { causationId: cause.messageId } : {}),
+      ...('traceparent' in cause && cause.traceparent ? { traceparent: cause.traceparent } : {}),
+      ...(intent.replyTo ? { replyTo: intent.replyTo } : {}),
+    }),
+  );
 }
 
 /** AMQP publish options for a message: persistent JSON with the contract's properties. */

@@ -16,8 +16,9 @@ export const BrokerPermissions: Record<
 > = {
   order: {
     configure: '^order\\..*',
-    write: '^(order\\..*|invoicing\\.commands|shipping\\.commands|amq\\.default)$',
-    read: '^(order\\..*|invoicing\\.events|shipping\\.events)$',
+    write:
+      '^(order\\..*|invoicing\\.commands|shipping\\.commands|payment\\.commands|amq\\.default)$',
+    read: '^(order\\..*|invoicing\\.events|shipping\\.events|payment\\.events)$',
   },
   invoicing: {
     configure: '^invoicing\\..*',
@@ -33,5 +34,10 @@ export const BrokerPermissions: Record<
     configure: '^statistics\\..*',
     write: '^(statistics\\..*|amq\\.default)$',
     read: '^(statistics\\..*|order\\.events)$',
+  },
+  payment: {
+    configure: '^payment\\..*',
+    write: '^(payment\\..*|order\\.replies|amq\\.default)$',
+    read: '^(payment\\..*|order\\.events)$',
   },
 };

@@ -1,6 +1,5 @@
 import type { Channel, ConfirmChannel, GetMessage, Options } from 'amqplib';
-import { RetryHeaders } from './consumer';
-import { deadLetterQueueOf } from './topology';
+import { RetryHeaders, copiedProperties, deadLetterQueueOf, sendConfirmed } from '@app/broker';
 
 /** Counts how often a message was sent back from its dead-letter queue. */
 export const REPLAYED_HEADER = 'x-replayed';
@@ -245,20 +244,9 @@ async function republish(
   for (const name of DEAD_LETTER_HEADERS) delete headers[name];
   headers[REPLAYED_HEADER] = (Number(headers[REPLAYED_HEADER] ?? 0) || 0) + 1;
   const options: Options.Publish = {
+    ...copiedProperties(properties, headers, userId),
     // Without `mandatory` a copy for a queue that no longer exists would be confirmed and dropped.
     mandatory: true,
-    deliveryMode: properties.deliveryMode,
-    contentType: properties.contentType,
-    contentEncoding: properties.contentEncoding,
-    messageId: properties.messageId,
-    type: properties.type,
-    correlationId: properties.correlationId,
-    appId: properties.appId,
-    timestamp: properties.timestamp,
-    replyTo: properties.replyTo,
-    priority: properties.priority,
-    ...(userId ? { userId } : {}),
-    headers,
   };
   let returned = false;
   const onReturn = (): void => {
@@ -267,10 +255,8 @@ async function republish(
   // One copy is in flight at a time, so a basic.return (sent before its confirm) is this one's.
   channel.on('return', onReturn);
   try {
-    await new Promise<void>((resolve, reject) => {
-      channel.sendToQueue(target, message.content, options, (err) =>
-        err ? reject(new ReplayError(refusal(message, target), replayedSoFar)) : resolve(),
-      );
+    await sendConfirmed(channel, target, message.content, options).catch(() => {
+      throw new ReplayError(refusal(message, target), replayedSoFar);
     });
   } finally {
     channel.off('return', onReturn);

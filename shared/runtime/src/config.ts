@@ -82,7 +82,11 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
     OUTBOX_LEASE_MS: env.positiveInt(30_000),
     /** Names this process in the broker's connection list when several instances run. */
     INSTANCE_ID: z.string().max(64).optional(),
-    // Fault switches for tests and workshops (see FaultSwitches); refused in production.
+    /**
+     * Fault switches (FAULT_* and `/admin/faults`) for tests and workshops. Off unless set
+     * to true, whatever NODE_ENV says; the local scripts and the test harness set it.
+     */
+    ALLOW_FAULT_SWITCHES: z.stringbool().default(false),
     FAULT_HANDLER_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(0),
     FAULT_HANDLER_FAIL_TIMES: z.coerce.number().int().min(0).max(100).default(0),
     FAULT_HANDLER_FAIL_ALWAYS: z.stringbool().default(false),
@@ -100,18 +104,21 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
   });
 }
 
+/** The environment every service reads (see `serviceEnvSchema`). */
+export type ServiceEnv = z.infer<ReturnType<typeof serviceEnvSchema>>;
+
+const isOn = (value: string | undefined): boolean =>
+  value !== undefined && !['0', 'false', 'no', 'off', ''].includes(value.trim().toLowerCase());
+
 /**
- * Refuses fault switches in production: pass it to `loadConfig` as a check of the raw
- * environment, so it is reported together with every other problem.
+ * Refuses fault switches unless `ALLOW_FAULT_SWITCHES=true`: pass it to `loadConfig` as a
+ * check of the raw environment, so it is reported together with every other problem.
  */
-export function refuseFaultsInProduction(env: NodeJS.ProcessEnv): string[] {
-  if (env.NODE_ENV !== 'production') return [];
+export function refuseFaultsUnlessAllowed(env: NodeJS.ProcessEnv): string[] {
+  if (isOn(env.ALLOW_FAULT_SWITCHES)) return [];
   return Object.entries(env)
-    .filter(
-      ([key, value]) =>
-        key.startsWith('FAULT_') && value && !['0', 'false', ''].includes(value.trim()),
-    )
-    .map(([key]) => `${key}: fault switches are refused when NODE_ENV=production`);
+    .filter(([key, value]) => key.startsWith('FAULT_') && isOn(value))
+    .map(([key]) => `${key}: fault switches are refused unless ALLOW_FAULT_SWITCHES=true`);
 }
 
 /**
@@ -123,4 +130,15 @@ export function refuseLocalDefaultsInProduction(env: NodeJS.ProcessEnv): string[
   return ['RABBITMQ_URL', 'DATABASE_URL']
     .filter((key) => !env[key])
     .map((key) => `${key}: must be set when NODE_ENV=production (local defaults are refused)`);
+}
+
+/**
+ * Reads a service's configuration from the environment with the checks every service
+ * makes: fault switches only when allowed, no local defaults in production.
+ */
+export function loadServiceConfig<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  return loadConfig(schema, env, [refuseFaultsUnlessAllowed, refuseLocalDefaultsInProduction]);
 }

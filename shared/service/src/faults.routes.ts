@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { FaultSettingsSchema, type FaultSwitches } from '@app/messaging';
+import { FaultSettingsSchema, type FaultSwitches } from '@app/broker';
 import { parseInput } from '@app/http';
 
 /**

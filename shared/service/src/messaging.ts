@@ -1,16 +1,18 @@
-import { ServiceNames, type ServiceName } from '@app/contracts';
-import type { ChannelModel } from 'amqplib';
-import type { Logger } from '@app/runtime';
 import type { Registry } from 'prom-client';
-import { BrokerConnection } from './connection';
-import { Consumer, type Subscription } from './consumer';
-import type { FaultSwitches } from './faults';
-import type { OutgoingMessage } from './message';
-import { createMessagingMetrics, type MessagingMetrics } from './metrics';
-import { OutboxRelay } from './outbox';
-import { Publisher } from './publisher';
-import type { SqlClient } from './sql';
-import { declarePublisherExchanges } from './topology';
+import {
+  BrokerConnection,
+  Consumer,
+  Publisher,
+  createMessagingMetrics,
+  declarePublisherExchanges,
+  type FaultSwitches,
+  type MessagingMetrics,
+  type OutgoingMessage,
+  type Subscription,
+} from '@app/broker';
+import { ServiceNames, type ServiceName } from '@app/contracts';
+import type { Logger } from '@app/runtime';
+import { OutboxRelay, type SqlClient } from '@app/store';
 
 export interface MessagingOptions {
   service: ServiceName;
@@ -19,7 +21,6 @@ export interface MessagingOptions {
   registry: Registry;
   /** The service's database client; the outbox relay reads and marks rows through it. */
   db: SqlClient;
-  subscriptions: Subscription[];
   /** False for a service that publishes nothing (it has no outbox). */
   outbox: boolean;
   prefetch?: number;
@@ -29,7 +30,6 @@ export interface MessagingOptions {
   outboxBatchSize?: number;
   outboxPollIntervalMs?: number;
   outboxLeaseMs?: number;
-  onReturned?: (message: OutgoingMessage) => Promise<void>;
   /** Distinguishes instances of one service in the broker's connection list. */
   instance?: string;
   faults?: FaultSwitches;
@@ -44,10 +44,10 @@ export class Messaging {
   readonly connection: BrokerConnection;
   readonly publisher: Publisher;
   readonly metrics: MessagingMetrics;
-  readonly relay: OutboxRelay | undefined;
-  private readonly consumer: Consumer | undefined;
+  private relay: OutboxRelay | undefined;
+  private consumer: Consumer | undefined;
 
-  constructor(options: MessagingOptions) {
+  constructor(private readonly options: MessagingOptions) {
     const logger = options.logger;
     this.metrics = createMessagingMetrics(
       options.registry,
@@ -60,11 +60,7 @@ export class Messaging {
       logger,
     });
     this.publisher = new Publisher(this.connection, logger, this.metrics, (channel) =>
-      declarePublisherExchanges(
-        channel,
-        options.service,
-        this.connection.manager.connection as unknown as ChannelModel,
-      ),
+      declarePublisherExchanges(channel, options.service, this.connection.channelModel()),
     );
     if (!(ServiceNames as readonly string[]).includes(this.connection.username)) {
       logger.warn(
@@ -72,13 +68,24 @@ export class Messaging {
         `connected as shared broker user ${this.connection.username}, not as its own user ${options.service}: least privilege is not in force and senders cannot be told apart`,
       );
     }
-    if (options.subscriptions.length > 0) {
+  }
+
+  /**
+   * Starts consuming `subscriptions` and relaying the outbox. `onReturned` hears of a
+   * `mandatory` message the broker returned as unroutable.
+   */
+  start(
+    subscriptions: Subscription[],
+    onReturned?: (message: OutgoingMessage) => Promise<void>,
+  ): void {
+    const { options, metrics } = this;
+    if (subscriptions.length > 0) {
       this.consumer = new Consumer({
         service: options.service,
         connection: this.connection,
-        logger,
-        metrics: this.metrics,
-        subscriptions: options.subscriptions,
+        logger: options.logger,
+        metrics,
+        subscriptions,
         prefetch: options.prefetch,
         retryDelaysMs: options.retryDelaysMs,
         faults: options.faults,
@@ -86,23 +93,19 @@ export class Messaging {
       });
     }
     if (options.outbox) {
-      const relay = new OutboxRelay({
+      this.relay = new OutboxRelay({
         db: options.db,
         publisher: this.publisher,
-        logger,
+        logger: options.logger,
         isConnected: () => this.connection.isConnected(),
         batchSize: options.outboxBatchSize,
         pollIntervalMs: options.outboxPollIntervalMs,
         leaseMs: options.outboxLeaseMs,
-        onReturned: options.onReturned,
+        onReturned,
         faults: options.faults,
       });
-      this.relay = relay;
+      this.relay.start();
     }
-  }
-
-  start(): void {
-    this.relay?.start();
   }
 
   /** Tells the relay that a transaction just wrote to the outbox. */

@@ -3,35 +3,14 @@ import type { Router } from 'express';
 import { Registry } from 'prom-client';
 import type { ServiceName } from '@app/contracts';
 import { closeServer, createHttpApp, finishApp, listen } from '@app/http';
-import {
-  FaultSwitches,
-  Messaging,
-  databaseProblem,
-  type OutgoingMessage,
-  type SqlClient,
-  type Subscription,
-} from '@app/messaging';
-import type { Logger, RunningService } from '@app/runtime';
+import { FaultSwitches, type OutgoingMessage, type Subscription } from '@app/broker';
+import type { Logger, RunningService, ServiceEnv } from '@app/runtime';
+import { databaseProblem, type SqlClient } from '@app/store';
 import { faultsRouter } from './faults.routes';
+import { Messaging } from './messaging';
 
-/** The part of a service's configuration this wiring reads (see `serviceEnvSchema`). */
-export interface ServiceConfig {
-  NODE_ENV: string;
-  PORT: number;
-  RABBITMQ_URL: string;
-  PREFETCH: number;
-  DB_POOL_SIZE: number;
-  RETRY_DELAYS_MS: number[];
-  OUTBOX_POLL_INTERVAL_MS: number;
-  OUTBOX_LEASE_MS: number;
-  INSTANCE_ID?: string | undefined;
-  FAULT_HANDLER_DELAY_MS: number;
-  FAULT_HANDLER_FAIL_TIMES: number;
-  FAULT_HANDLER_FAIL_ALWAYS: boolean;
-  FAULT_MESSAGE_TYPES: string[];
-  FAULT_RELAY_PAUSED: boolean;
-  FAULT_CRASH_AFTER_PUBLISH: boolean;
-}
+/** The configuration this wiring reads: the environment every service shares. */
+export type ServiceConfig = ServiceEnv;
 
 /** A service's database client: raw SQL for the outbox and inbox, and a way to close it. */
 export interface ServiceDatabase extends SqlClient {
@@ -78,9 +57,6 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const registry = new Registry();
   const faults = new FaultSwitches(faultsFrom(config), logger);
   if (faults.active) logger.warn({ faults: faults.current }, 'fault switches are on');
-  // The parts need the relay's wake-up before messaging, which needs the parts, exists.
-  let wakeRelay = (): void => undefined;
-  const parts = options.wire({ outboxWritten: () => wakeRelay() });
   const messaging = new Messaging({
     service,
     instance: config.INSTANCE_ID,
@@ -88,7 +64,6 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     logger,
     registry,
     db,
-    subscriptions: parts.subscriptions,
     outbox: options.outbox,
     prefetch: config.PREFETCH,
     // Leaves connections of the pool for HTTP requests and the outbox relay.
@@ -96,11 +71,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     retryDelaysMs: config.RETRY_DELAYS_MS,
     outboxPollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     outboxLeaseMs: config.OUTBOX_LEASE_MS,
-    onReturned: parts.onReturned,
     faults,
   });
-  wakeRelay = () => messaging.outboxWritten();
-  messaging.start();
+  const parts = options.wire({ outboxWritten: () => messaging.outboxWritten() });
+  messaging.start(parts.subscriptions, parts.onReturned);
 
   const app = createHttpApp({
     logger,
@@ -108,8 +82,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     readiness: async () => ({ database: await databaseProblem(db), broker: messaging.problem() }),
   });
   app.use(parts.router);
-  // Workshops and tests flip faults at run time; production has no such endpoint at all.
-  if (config.NODE_ENV !== 'production') app.use(faultsRouter(faults));
+  // Workshops and tests flip faults at run time; without ALLOW_FAULT_SWITCHES there is no
+  // such endpoint at all.
+  if (config.ALLOW_FAULT_SWITCHES) app.use(faultsRouter(faults));
   const server = await listen(finishApp(app), config.PORT);
   const port = (server.address() as AddressInfo).port;
   logger.info({ port, ...options.describe }, `${service} service listening`);

@@ -1,9 +1,9 @@
 import type { Logger } from '@app/runtime';
 import { delay } from '@app/runtime';
 import { Messages } from '@app/contracts';
-import type { OutgoingMessage, OutgoingProperties } from './message';
-import type { FaultSwitches } from './faults';
-import type { Publisher } from './publisher';
+import type { OutgoingMessage, OutgoingProperties } from '@app/broker';
+import type { FaultSwitches } from '@app/broker';
+import type { Publisher } from '@app/broker';
 import type { SqlClient } from './sql';
 
 /** Writes a message to the outbox; call it inside the transaction that changes the state. */

@@ -1,6 +1,6 @@
 import amqplib from 'amqplib';
 import { Client } from 'pg';
-import { redact } from '@app/messaging';
+import { redact } from '@app/broker';
 
 /** Where the integration and end-to-end tests find a broker and a database server. */
 export interface Infrastructure {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ServiceNames, type ServiceName } from '@app/contracts';
-import { BrokerPermissions } from '@app/messaging';
+import { BrokerPermissions } from '@app/broker';
 import { LOCAL_DEFAULTS } from '@app/runtime';
 import { currentInfrastructure } from './infrastructure';
 import type { TestVhost } from './broker';

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Envelope, LineItem } from '@app/contracts';
-import { buildMessage, type HandlerOutcome, type OutgoingMessage } from '@app/messaging';
-import type { InvoiceRepository } from '../data-access/invoice.repository';
+import { say, type LineItem, type MessageIntent, type MessagingStyle } from '@app/contracts';
 import type { Invoice } from './invoice';
 
 export interface IssueInvoiceRequest {
@@ -12,29 +10,33 @@ export interface IssueInvoiceRequest {
   currency: string;
 }
 
-export interface IssueInvoiceDeps {
-  invoices: InvoiceRepository;
-  outboxWritten: () => void;
+/** `duplicate` when the request was handled before and changed nothing now. */
+export type Outcome = 'processed' | 'duplicate';
+
+/** The invoices, as the request being handled sees them (see InvoiceRepository.for). */
+export interface Invoices {
+  /**
+   * Stores `invoice` unless its order has one already, with the messages `answer` decides
+   * on, in one transaction and at most once per request. `answer` hears whether this
+   * invoice was created now or an earlier one is answered again.
+   */
+  issueOnce(
+    invoice: Invoice,
+    answer: (invoice: Invoice, created: boolean) => MessageIntent[],
+  ): Promise<Outcome>;
 }
 
 /**
- * How the outcome travels back. Event style: announce `InvoiceIssued` to whoever
- * subscribed. Command style: reply `InvoiceCreated` to the sender of the command.
- */
-export type Answer = { style: 'event' } | { style: 'command' };
-
-/**
  * Issues the invoice of an order, at most once per order however often the request
- * arrives, and answers in the same transaction. A repeated command is answered again
- * with the invoice issued first, so a sender that asks twice still hears back.
+ * arrives, and answers in the same transaction. Event style: announce `InvoiceIssued` to
+ * whoever subscribed. Command style: reply `InvoiceCreated` to the sender, again with the
+ * first invoice if the command is repeated, so a sender that asks twice still hears back.
  */
-export async function issueInvoice(
-  deps: IssueInvoiceDeps,
-  consumer: string,
-  cause: Envelope,
+export function issueInvoice(
+  invoices: Invoices,
   request: IssueInvoiceRequest,
-  answer: Answer,
-): Promise<HandlerOutcome> {
+  style: MessagingStyle,
+): Promise<Outcome> {
   const invoice: Invoice = {
     id: randomUUID(),
     orderId: request.orderId,
@@ -44,49 +46,19 @@ export async function issueInvoice(
     status: 'ISSUED',
     createdAt: new Date(),
   };
-  const result = await deps.invoices.issueOnce(
-    { consumer, messageId: cause.messageId, type: cause.type },
-    invoice,
-    (issued, created) => answerFor(issued, created, cause, answer),
-  );
-  deps.outboxWritten();
-  return result.outcome;
-}
-
-function answerFor(
-  invoice: Invoice,
-  created: boolean,
-  cause: Envelope,
-  answer: Answer,
-): OutgoingMessage[] {
-  const causation = {
-    correlationId: invoice.orderId,
-    causationId: cause.messageId,
-    traceparent: cause.traceparent,
-  };
-  if (answer.style === 'command') {
+  return invoices.issueOnce(invoice, (issued, created) => {
+    if (style === 'command') {
+      return [say('InvoiceCreated', { invoiceId: issued.id, orderId: issued.orderId })];
+    }
+    if (!created) return [];
     return [
-      buildMessage(
-        'InvoiceCreated',
-        { invoiceId: invoice.id, orderId: invoice.orderId },
-        'invoicing',
-        causation,
-      ),
+      say('InvoiceIssued', {
+        invoiceId: issued.id,
+        orderId: issued.orderId,
+        totalCents: issued.totalCents,
+        currency: issued.currency,
+        issuedAt: issued.createdAt.toISOString(),
+      }),
     ];
-  }
-  if (!created) return [];
-  return [
-    buildMessage(
-      'InvoiceIssued',
-      {
-        invoiceId: invoice.id,
-        orderId: invoice.orderId,
-        totalCents: invoice.totalCents,
-        currency: invoice.currency,
-        issuedAt: invoice.createdAt.toISOString(),
-      },
-      'invoicing',
-      causation,
-    ),
-  ];
+  });
 }

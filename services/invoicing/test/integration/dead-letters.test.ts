@@ -16,16 +16,16 @@ import {
 } from '@app/testing';
 import { readConfig } from '../../src/config';
 import { start, type RunningInvoicingService } from '../../src/main';
+import { declareConsumerQueue } from '@app/broker';
 import {
   QueueNotFoundError,
   ReplayError,
-  declareConsumerQueue,
   listDeadLetters,
   purgeDeadLetters,
   replayDeadLetters,
-} from '@app/messaging';
+} from '@app/operations';
 
-const CLI = path.join(REPO_ROOT, 'shared/messaging/dist/cli/dead-letters.js');
+const CLI = path.join(REPO_ROOT, 'shared/operations/dist/cli/dead-letters.js');
 const INVOICING_QUEUE = 'invoicing.new-order';
 const DEAD_LETTER_HEADERS = [
   'x-dead-reason',

@@ -1,32 +1,39 @@
-import type { LineItem, ShippingAddress } from '@app/contracts';
-import { outboxInsert, outboxRows, type OutgoingMessage } from '@app/messaging';
-import type { MessagingStyle, Order, OrderStatus } from '../domain/order';
-import type { Prisma } from '../generated/prisma/client';
+import type { LineItem, MessageIntent, ShippingAddress } from '@app/contracts';
+import { messagesFor, type IncomingMessage } from '@app/broker';
+import { isUniqueViolation, writeOnce } from '@app/store';
+import type { MessagingStyle, Order, OrderChange, OrderStatus } from '../domain/order';
+import type { PlacedOrders } from '../domain/place-order.use-case';
+import type { FailedOrders, OrderSaga } from '../domain/record-outcome.use-case';
 import type { Database } from './prisma';
 
-const withItems = { items: { orderBy: { position: 'asc' } } } as const;
-type OrderRow = Prisma.OrderGetPayload<{ include: typeof withItems }>;
-
-/** An order row as `pg` returns it, with its items as JSON (see ORDER_WITH_ITEMS). */
-interface OrderSqlRow {
+/** An order row with its items as JSON, under the domain's field names (ORDER_WITH_ITEMS). */
+interface OrderRecord {
   id: string;
   status: string;
   style: string;
-  customer_id: string;
+  customerId: string;
   currency: string;
-  total_cents: number;
-  shipping_address: ShippingAddress;
-  invoice_id: string | null;
-  shipment_id: string | null;
-  failure_reason: string | null;
-  created_at: Date;
-  updated_at: Date;
+  totalCents: number;
+  shippingAddress: ShippingAddress;
+  invoiceId: string | null;
+  shipmentId: string | null;
+  failureReason: string | null;
+  requestHash: string | null;
+  createdAt: Date;
+  updatedAt: Date;
   items: LineItem[];
 }
 
+/**
+ * An order and its items in one row, the one read every path uses (HTTP and the saga),
+ * mapped by `toOrder` alone.
+ */
 const ORDER_WITH_ITEMS = `
-  SELECT o.id, o.status, o.style, o.customer_id, o.currency, o.total_cents, o.shipping_address,
-         o.invoice_id, o.shipment_id, o.failure_reason, o.created_at, o.updated_at,
+  SELECT o.id, o.status, o.style, o.customer_id AS "customerId", o.currency,
+         o.total_cents AS "totalCents", o.shipping_address AS "shippingAddress",
+         o.invoice_id AS "invoiceId", o.shipment_id AS "shipmentId",
+         o.failure_reason AS "failureReason", o.request_hash AS "requestHash",
+         o.created_at AS "createdAt", o.updated_at AS "updatedAt",
          (SELECT coalesce(json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity,
                    'unitPriceCents', i.unit_price_cents) ORDER BY i.position), '[]')
             FROM order_items i WHERE i.order_id = o.id) AS items
@@ -40,40 +47,42 @@ export interface OrderPage {
 /** What applying a message to an order did. */
 export type OutcomeResult = { outcome: 'processed'; order: Order } | { outcome: 'duplicate' };
 
-export class OrderRepository {
-  constructor(private readonly db: Database) {}
+export class OrderRepository implements PlacedOrders, FailedOrders {
+  constructor(
+    private readonly db: Database,
+    /** Wakes the outbox relay after a commit that wrote messages. */
+    private readonly outboxWritten: () => void = () => undefined,
+  ) {}
 
   async findById(id: string): Promise<Order | undefined> {
-    const row = await this.db.prisma.order.findUnique({ where: { id }, include: withItems });
+    const [row] = await this.db.$queryRawUnsafe<OrderRecord[]>(
+      `${ORDER_WITH_ITEMS} WHERE o.id = $1::uuid`,
+      id,
+    );
     return row ? toOrder(row) : undefined;
   }
 
   async findByIdempotencyKey(
     key: string,
   ): Promise<{ order: Order; requestHash: string | null } | undefined> {
-    const row = await this.db.prisma.order.findUnique({
-      where: { idempotencyKey: key },
-      include: withItems,
-    });
+    const [row] = await this.db.$queryRawUnsafe<OrderRecord[]>(
+      `${ORDER_WITH_ITEMS} WHERE o.idempotency_key = $1`,
+      key,
+    );
     return row ? { order: toOrder(row), requestHash: row.requestHash } : undefined;
   }
 
   /** Newest first; the cursor is opaque to clients. */
   async list(limit: number, cursor?: string): Promise<OrderPage> {
     const after = cursor ? decodeCursor(cursor) : undefined;
-    const rows = await this.db.prisma.order.findMany({
-      where: after
-        ? {
-            OR: [
-              { createdAt: { lt: after.createdAt } },
-              { createdAt: after.createdAt, id: { lt: after.id } },
-            ],
-          }
-        : undefined,
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: limit + 1,
-      include: withItems,
-    });
+    const rows = await this.db.$queryRawUnsafe<OrderRecord[]>(
+      `${ORDER_WITH_ITEMS}
+        WHERE $2::timestamptz IS NULL OR (o.created_at, o.id) < ($2::timestamptz, $3::uuid)
+        ORDER BY o.created_at DESC, o.id DESC LIMIT $1`,
+      limit + 1,
+      after?.createdAt ?? null,
+      after?.id ?? null,
+    );
     const page = rows.slice(0, limit).map(toOrder);
     const last = page.at(-1);
     return rows.length > limit && last
@@ -87,41 +96,52 @@ export class OrderRepository {
    */
   async insert(
     order: Order,
-    messages: OutgoingMessage[],
+    intents: MessageIntent[],
     idempotency?: { key: string; requestHash: string },
   ): Promise<void> {
-    await this.db.$executeRawUnsafe(
-      `WITH inserted AS (
-         INSERT INTO orders (id, status, style, customer_id, currency, total_cents,
-                             shipping_address, idempotency_key, request_hash, created_at, updated_at)
-         VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11) RETURNING id),
-       items AS (
-         INSERT INTO order_items (order_id, position, sku, quantity, unit_price_cents)
-         SELECT inserted.id, item.position, item.sku, item.quantity, item.unit_price_cents
-           FROM inserted, jsonb_to_recordset($12::jsonb)
-                AS item(position int, sku text, quantity int, unit_price_cents int))
-       ${outboxInsert('$13')}`,
-      order.id,
-      order.status,
-      order.style,
-      order.customerId,
-      order.currency,
-      order.totalCents,
-      JSON.stringify(order.shippingAddress),
-      idempotency?.key ?? null,
-      idempotency?.requestHash ?? null,
-      order.createdAt,
-      order.updatedAt,
-      JSON.stringify(
-        order.items.map((item, position) => ({
-          position,
-          sku: item.sku,
-          quantity: item.quantity,
-          unit_price_cents: item.unitPriceCents,
-        })),
-      ),
-      outboxRows(messages),
+    await writeOnce(
+      this.db,
+      {
+        sql: `INSERT INTO orders (id, status, style, customer_id, currency, total_cents,
+                shipping_address, idempotency_key, request_hash, created_at, updated_at)
+              VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11)`,
+        values: [
+          order.id,
+          order.status,
+          order.style,
+          order.customerId,
+          order.currency,
+          order.totalCents,
+          JSON.stringify(order.shippingAddress),
+          idempotency?.key ?? null,
+          idempotency?.requestHash ?? null,
+          order.createdAt,
+          order.updatedAt,
+        ],
+      },
+      undefined,
+      messagesFor(intents, 'order', { correlationId: order.id }),
+      [
+        {
+          sql: `INSERT INTO order_items (order_id, position, sku, quantity, unit_price_cents)
+                SELECT $1::uuid, item.position, item.sku, item.quantity, item.unit_price_cents
+                  FROM changed, jsonb_to_recordset($2::jsonb)
+                       AS item(position int, sku text, quantity int, unit_price_cents int)`,
+          values: [
+            order.id,
+            JSON.stringify(
+              order.items.map((item, position) => ({
+                position,
+                sku: item.sku,
+                quantity: item.quantity,
+                unit_price_cents: item.unitPriceCents,
+              })),
+            ),
+          ],
+        },
+      ],
     );
+    this.outboxWritten();
   }
 
   /** Marks the order FAILED with the reason; the first reason recorded is kept. */
@@ -135,70 +155,67 @@ export class OrderRepository {
     );
   }
 
+  /** The orders as one delivery sees them: each change is recorded in the inbox with it. */
+  for(message: Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>): OrderSaga {
+    return { applyOnce: (orderId, decide) => this.applyOnce(message, orderId, decide) };
+  }
+
   /**
-   * Applies `change` to the order once per message. Optimistic: the order is read, the
-   * change decided, and then one statement writes it together with the inbox row, only if
-   * the order is still as it was read; outcomes of one order arriving at once on different
-   * deliveries make one of them read again. No transaction stays open across round trips,
-   * so a busy service does not hold its pooled connections while it waits its turn. A
-   * message handled before collides on its inbox row, and the statement writes nothing.
+   * Optimistic: the order is read, the change decided, and then one statement writes it
+   * together with the inbox row, only if the order is still as it was read; outcomes of one
+   * order arriving at once on different deliveries make one of them read again. No
+   * transaction stays open across round trips, so a busy service does not hold its pooled
+   * connections while it waits its turn. A message handled before collides on its inbox
+   * row, and the statement writes nothing.
    */
-  async applyOnce(
-    inbox: { consumer: string; messageId: string; type: string },
+  private async applyOnce(
+    message: Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>,
     orderId: string,
-    change: (
-      order: Order,
-    ) => Partial<Pick<Order, 'status' | 'invoiceId' | 'shipmentId' | 'failureReason'>>,
-  ): Promise<OutcomeResult> {
+    decide: (order: Order) => OrderChange,
+  ): Promise<{ outcome: 'processed'; order: Order } | { outcome: 'duplicate' }> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
-      const [row] = await this.db.$queryRawUnsafe<OrderSqlRow[]>(
-        `${ORDER_WITH_ITEMS} WHERE o.id = $1::uuid`,
-        orderId,
-      );
-      if (!row) throw new UnknownOrderError(orderId);
-      const seen = fromSqlRow(row);
-      const order: Order = { ...seen, ...change(seen), updatedAt: new Date() };
-      let written: { updated: number } | undefined;
+      const seen = await this.findById(orderId);
+      if (!seen) throw new UnknownOrderError(orderId);
+      const order: Order = { ...seen, ...decide(seen), updatedAt: new Date() };
+      let written: number;
       try {
-        [written] = await this.db.$queryRawUnsafe<{ updated: number }[]>(
-          `WITH updated AS (
-             UPDATE orders SET status = $2, invoice_id = $3::uuid, shipment_id = $4::uuid,
-                    failure_reason = $5, updated_at = $6
-              WHERE id = $1::uuid AND status = $7 AND invoice_id IS NOT DISTINCT FROM $8::uuid
-                AND shipment_id IS NOT DISTINCT FROM $9::uuid
-                AND failure_reason IS NOT DISTINCT FROM $10::text
-             RETURNING id),
-           inbox AS (
-             INSERT INTO inbox_messages (consumer, message_id, type)
-             SELECT $11, $12::uuid, $13 FROM updated)
-           SELECT count(*)::int AS updated FROM updated`,
-          order.id,
-          order.status,
-          order.invoiceId ?? null,
-          order.shipmentId ?? null,
-          order.failureReason ?? null,
-          order.updatedAt,
-          seen.status,
-          seen.invoiceId ?? null,
-          seen.shipmentId ?? null,
-          seen.failureReason ?? null,
-          inbox.consumer,
-          inbox.messageId,
-          inbox.type,
+        written = await writeOnce(
+          this.db,
+          {
+            sql: `UPDATE orders SET status = $2, invoice_id = $3::uuid, shipment_id = $4::uuid,
+                         failure_reason = $5, updated_at = $6
+                   WHERE id = $1::uuid AND status = $7
+                     AND invoice_id IS NOT DISTINCT FROM $8::uuid
+                     AND shipment_id IS NOT DISTINCT FROM $9::uuid
+                     AND failure_reason IS NOT DISTINCT FROM $10::text`,
+            values: [
+              order.id,
+              order.status,
+              order.invoiceId ?? null,
+              order.shipmentId ?? null,
+              order.failureReason ?? null,
+              order.updatedAt,
+              seen.status,
+              seen.invoiceId ?? null,
+              seen.shipmentId ?? null,
+              seen.failureReason ?? null,
+            ],
+          },
+          message.inbox,
+          [],
         );
       } catch (err) {
-        if ((err as { code?: string }).code === UNIQUE_VIOLATION) return { outcome: 'duplicate' };
+        if (isUniqueViolation(err)) return { outcome: 'duplicate' };
         throw err;
       }
-      if (written?.updated === 1) return { outcome: 'processed', order };
+      if (written === 1) return { outcome: 'processed', order };
     }
-    throw new Error(`order ${orderId} kept changing; ${inbox.type} will be retried`);
+    throw new Error(`order ${orderId} kept changing; ${message.inbox.type} will be retried`);
   }
 }
 
 /** Writes of one order that may find it changed in between before the message is retried. */
 const MAX_WRITE_ATTEMPTS = 10;
-const UNIQUE_VIOLATION = '23505';
 
 export class UnknownOrderError extends Error {
   constructor(readonly orderId: string) {
@@ -207,38 +224,16 @@ export class UnknownOrderError extends Error {
   }
 }
 
-function fromSqlRow(row: OrderSqlRow): Order {
-  return {
-    id: row.id,
-    status: row.status as OrderStatus,
-    style: row.style as MessagingStyle,
-    customerId: row.customer_id,
-    items: row.items,
-    totalCents: row.total_cents,
-    currency: row.currency,
-    shippingAddress: row.shipping_address,
-    ...(row.invoice_id ? { invoiceId: row.invoice_id } : {}),
-    ...(row.shipment_id ? { shipmentId: row.shipment_id } : {}),
-    ...(row.failure_reason ? { failureReason: row.failure_reason } : {}),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toOrder(row: OrderRow): Order {
+function toOrder(row: OrderRecord): Order {
   return {
     id: row.id,
     status: row.status as OrderStatus,
     style: row.style as MessagingStyle,
     customerId: row.customerId,
-    items: row.items.map(({ sku, quantity, unitPriceCents }): LineItem => ({
-      sku,
-      quantity,
-      unitPriceCents,
-    })),
+    items: row.items,
     totalCents: row.totalCents,
     currency: row.currency,
-    shippingAddress: row.shippingAddress as unknown as ShippingAddress,
+    shippingAddress: row.shippingAddress,
     ...(row.invoiceId ? { invoiceId: row.invoiceId } : {}),
     ...(row.shipmentId ? { shipmentId: row.shipmentId } : {}),
     ...(row.failureReason ? { failureReason: row.failureReason } : {}),

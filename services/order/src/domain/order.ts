@@ -1,9 +1,9 @@
-import type { LineItem, ShippingAddress } from '@app/contracts';
+import type { LineItem, MessagingStyle, ShippingAddress } from '@app/contracts';
+
+export type { MessagingStyle };
 
 export const OrderStatuses = ['PLACED', 'INVOICED', 'SHIPPED', 'COMPLETED', 'FAILED'] as const;
 export type OrderStatus = (typeof OrderStatuses)[number];
-
-export type MessagingStyle = 'event' | 'command';
 
 export interface Order {
   id: string;
@@ -20,6 +20,11 @@ export interface Order {
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** What the saga's state is made of: the fields a transition may change. */
+export type OrderChange = Partial<
+  Pick<Order, 'status' | 'invoiceId' | 'shipmentId' | 'failureReason'>
+>;
 
 export const MAX_TOTAL_CENTS = 2_147_483_647;
 

@@ -1,7 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Exchanges, type LineItem, type ShippingAddress } from '@app/contracts';
-import { buildMessage, type OutgoingMessage } from '@app/messaging';
-import type { OrderRepository } from '../data-access/order.repository';
+import {
+  Exchanges,
+  say,
+  type LineItem,
+  type MessageIntent,
+  type ShippingAddress,
+} from '@app/contracts';
 import { MAX_TOTAL_CENTS, totalOf, type MessagingStyle, type Order } from './order';
 
 export interface PlaceOrderRequest {
@@ -12,11 +16,22 @@ export interface PlaceOrderRequest {
   style?: MessagingStyle;
 }
 
+/** Where placed orders are kept (see OrderRepository). */
+export interface PlacedOrders {
+  findByIdempotencyKey(
+    key: string,
+  ): Promise<{ order: Order; requestHash: string | null } | undefined>;
+  /** Stores the order and the messages announcing it in one transaction. */
+  insert(
+    order: Order,
+    messages: MessageIntent[],
+    idempotency?: { key: string; requestHash: string },
+  ): Promise<void>;
+}
+
 export interface PlaceOrderDeps {
-  orders: OrderRepository;
+  orders: PlacedOrders;
   defaultStyle: MessagingStyle;
-  /** Wakes the outbox relay after the commit, so the message leaves at once. */
-  outboxWritten: () => void;
 }
 
 export type PlaceOrderResult =
@@ -56,7 +71,7 @@ export async function placeOrder(
     createdAt: now,
     updatedAt: now,
   };
-  const messages = messagesFor(order);
+  const messages = intentsFor(order);
   try {
     await deps.orders.insert(
       order,
@@ -71,7 +86,6 @@ export async function placeOrder(
     if (winner) return replayOf(winner, requestHash);
     throw err;
   }
-  deps.outboxWritten();
   return { kind: 'placed', order };
 }
 
@@ -93,29 +107,23 @@ function hashRequest(request: PlaceOrderRequest): string {
  * subscribed decide. Command style: tell Invoicing and Shipping what to do, each with
  * the address for its reply.
  */
-export function messagesFor(order: Order): OutgoingMessage[] {
-  const causation = { correlationId: order.id };
+export function intentsFor(order: Order): MessageIntent[] {
   if (order.style === 'event') {
     return [
-      buildMessage(
-        'NewOrder',
-        {
-          orderId: order.id,
-          customerId: order.customerId,
-          items: order.items,
-          totalCents: order.totalCents,
-          currency: order.currency,
-          shippingAddress: order.shippingAddress,
-          placedAt: order.createdAt.toISOString(),
-        },
-        'order',
-        causation,
-      ),
+      say('NewOrder', {
+        orderId: order.id,
+        customerId: order.customerId,
+        items: order.items,
+        totalCents: order.totalCents,
+        currency: order.currency,
+        shippingAddress: order.shippingAddress,
+        placedAt: order.createdAt.toISOString(),
+      }),
     ];
   }
-  const replies = { ...causation, replyTo: Exchanges.orderReplies.name };
+  const replyTo = Exchanges.orderReplies.name;
   return [
-    buildMessage(
+    say(
       'CreateInvoice',
       {
         orderId: order.id,
@@ -124,14 +132,12 @@ export function messagesFor(order: Order): OutgoingMessage[] {
         totalCents: order.totalCents,
         currency: order.currency,
       },
-      'order',
-      replies,
+      replyTo,
     ),
-    buildMessage(
+    say(
       'ShipOrder',
       { orderId: order.id, items: order.items, shippingAddress: order.shippingAddress },
-      'order',
-      replies,
+      replyTo,
     ),
   ];
 }

@@ -1,5 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PgDatabase } from '@app/messaging';
+import { PgDatabase } from '@app/store';
 import { PrismaClient } from '../generated/prisma/client';
 
 /**

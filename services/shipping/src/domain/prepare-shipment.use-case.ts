@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Envelope, LineItem, ShippingAddress } from '@app/contracts';
-import { buildMessage, type HandlerOutcome, type OutgoingMessage } from '@app/messaging';
-import type { ShipmentRepository } from '../data-access/shipment.repository';
+import {
+  say,
+  type LineItem,
+  type MessageIntent,
+  type MessagingStyle,
+  type ShippingAddress,
+} from '@app/contracts';
 import type { Shipment } from './shipment';
 
 export interface PrepareShipmentRequest {
@@ -10,29 +14,32 @@ export interface PrepareShipmentRequest {
   shippingAddress: ShippingAddress;
 }
 
-export interface PrepareShipmentDeps {
-  shipments: ShipmentRepository;
-  outboxWritten: () => void;
+/** `duplicate` when the request was handled before and changed nothing now. */
+export type Outcome = 'processed' | 'duplicate';
+
+/** The shipments, as the request being handled sees them (see ShipmentRepository.for). */
+export interface Shipments {
+  /**
+   * Stores `shipment` unless its order has one already, with the messages `answer`
+   * decides on, in one transaction and at most once per request.
+   */
+  prepareOnce(
+    shipment: Shipment,
+    answer: (shipment: Shipment, created: boolean) => MessageIntent[],
+  ): Promise<Outcome>;
 }
 
 /**
- * How the outcome travels back. Event style: announce `ShipmentPrepared` to whoever
- * subscribed. Command style: reply `ShipmentCreated` to the sender of the command.
- */
-export type Answer = { style: 'event' } | { style: 'command' };
-
-/**
  * Prepares the shipment of an order, at most once per order however often the request
- * arrives, and answers in the same transaction. A repeated command is answered again
- * with the shipment prepared first.
+ * arrives, and answers in the same transaction. Event style: announce `ShipmentPrepared`.
+ * Command style: reply `ShipmentCreated`, again with the first shipment if the command is
+ * repeated.
  */
-export async function prepareShipment(
-  deps: PrepareShipmentDeps,
-  consumer: string,
-  cause: Envelope,
+export function prepareShipment(
+  shipments: Shipments,
   request: PrepareShipmentRequest,
-  answer: Answer,
-): Promise<HandlerOutcome> {
+  style: MessagingStyle,
+): Promise<Outcome> {
   const shipment: Shipment = {
     id: randomUUID(),
     orderId: request.orderId,
@@ -41,47 +48,17 @@ export async function prepareShipment(
     status: 'PREPARED',
     createdAt: new Date(),
   };
-  const result = await deps.shipments.prepareOnce(
-    { consumer, messageId: cause.messageId, type: cause.type },
-    shipment,
-    (prepared, created) => answerFor(prepared, created, cause, answer),
-  );
-  deps.outboxWritten();
-  return result.outcome;
-}
-
-function answerFor(
-  shipment: Shipment,
-  created: boolean,
-  cause: Envelope,
-  answer: Answer,
-): OutgoingMessage[] {
-  const causation = {
-    correlationId: shipment.orderId,
-    causationId: cause.messageId,
-    traceparent: cause.traceparent,
-  };
-  if (answer.style === 'command') {
+  return shipments.prepareOnce(shipment, (prepared, created) => {
+    if (style === 'command') {
+      return [say('ShipmentCreated', { shipmentId: prepared.id, orderId: prepared.orderId })];
+    }
+    if (!created) return [];
     return [
-      buildMessage(
-        'ShipmentCreated',
-        { shipmentId: shipment.id, orderId: shipment.orderId },
-        'shipping',
-        causation,
-      ),
+      say('ShipmentPrepared', {
+        shipmentId: prepared.id,
+        orderId: prepared.orderId,
+        preparedAt: prepared.createdAt.toISOString(),
+      }),
     ];
-  }
-  if (!created) return [];
-  return [
-    buildMessage(
-      'ShipmentPrepared',
-      {
-        shipmentId: shipment.id,
-        orderId: shipment.orderId,
-        preparedAt: shipment.createdAt.toISOString(),
-      },
-      'shipping',
-      causation,
-    ),
-  ];
+  });
 }

@@ -1,17 +1,16 @@
-import type { Envelope, NewOrder } from '@app/contracts';
-import type { HandlerOutcome } from '@app/messaging';
-import type { StatisticsRepository } from '../data-access/statistics.repository';
-import { contributionOf } from './statistics';
+import type { NewOrder } from '@app/contracts';
+import { contributionOf, type Contribution } from './statistics';
+
+/** `duplicate` when the order was counted before and nothing changed now. */
+export type Outcome = 'processed' | 'duplicate';
+
+/** The totals, as the message being handled sees them (see StatisticsRepository.for). */
+export interface Totals {
+  /** Adds one order to its currency's totals, at most once per order and per message. */
+  addOnce(contribution: Contribution): Promise<Outcome>;
+}
 
 /** Counts a placed order, once, however often its `NewOrder` arrives. */
-export function countOrder(
-  statistics: StatisticsRepository,
-  consumer: string,
-  cause: Envelope,
-  order: NewOrder,
-): Promise<HandlerOutcome> {
-  return statistics.addOnce(
-    { consumer, messageId: cause.messageId, type: cause.type },
-    contributionOf(order),
-  );
+export function countOrder(totals: Totals, order: NewOrder): Promise<Outcome> {
+  return totals.addOnce(contributionOf(order));
 }

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
-import { redact } from '../connection';
+import { redact } from '@app/broker';
 import {
   QueueNotFoundError,
   ReplayError,

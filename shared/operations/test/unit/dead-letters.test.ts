@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { formatAge, formatTable, truncate } from '../../src/cli/format';
 import { deadLetterQueueNames } from '../../src/dead-letters';
-import { createMessagingMetrics, type QueueDepth } from '../../src/metrics';
+import { createMessagingMetrics, type QueueDepth } from '@app/broker';
 
 describe('dead-letter queue names', () => {
   test.each([

@@ -1,13 +1,14 @@
-import { requireReplyTo, type MessageHandler } from '@app/messaging';
-import { issueInvoice, type IssueInvoiceDeps } from '../../domain/issue-invoice.use-case';
+import { requireReplyTo, type MessageHandler } from '@app/broker';
+import type { InvoiceRepository } from '../../data-access/invoice.repository';
+import { issueInvoice } from '../../domain/issue-invoice.use-case';
 
 /** Command style: Order tells Invoicing to invoice, and waits for the reply. */
 export const createInvoiceHandler =
-  (deps: IssueInvoiceDeps, queue: string): MessageHandler<'CreateInvoice'> =>
-  async ({ envelope, payload, logger }) => {
-    requireReplyTo(envelope, 'InvoiceCreated');
-    const outcome = await issueInvoice(deps, queue, envelope, payload, { style: 'command' });
-    logger.info(
+  (invoices: InvoiceRepository): MessageHandler<'CreateInvoice'> =>
+  async (message) => {
+    requireReplyTo(message.envelope, 'InvoiceCreated');
+    const outcome = await issueInvoice(invoices.for(message), message.payload, 'command');
+    message.logger.info(
       { outcome },
       outcome === 'processed' ? 'invoice created on command' : 'invoice already created',
     );

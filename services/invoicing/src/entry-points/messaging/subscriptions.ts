@@ -1,20 +1,17 @@
-import { on, type Subscription } from '@app/messaging';
-import type { IssueInvoiceDeps } from '../../domain/issue-invoice.use-case';
+import { on, type Subscription } from '@app/broker';
+import type { InvoiceRepository } from '../../data-access/invoice.repository';
 import { createInvoiceHandler } from './create-invoice.handler';
 import { newOrderHandler } from './new-order.handler';
 
 /** Everything the Invoicing service consumes, and where. */
-export function subscriptions(deps: IssueInvoiceDeps): Subscription[] {
+export function subscriptions(invoices: InvoiceRepository): Subscription[] {
   return [
     // Event style: Invoicing subscribes to Order's announcement.
-    {
-      queue: 'invoicing.new-order',
-      handlers: [on('NewOrder', newOrderHandler(deps, 'invoicing.new-order'))],
-    },
+    { queue: 'invoicing.new-order', handlers: [on('NewOrder', newOrderHandler(invoices))] },
     // Command style: Invoicing's own command queue, which Order addresses.
     {
       queue: 'invoicing.commands',
-      handlers: [on('CreateInvoice', createInvoiceHandler(deps, 'invoicing.commands'))],
+      handlers: [on('CreateInvoice', createInvoiceHandler(invoices))],
     },
   ];
 }

@@ -1,6 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { CurrencySchema, LineItemSchema, ShippingAddressSchema } from '@app/contracts';
+import {
+  CurrencySchema,
+  LineItemSchema,
+  MessagingStyleSchema,
+  ShippingAddressSchema,
+} from '@app/contracts';
 import { AppError, parseInput } from '@app/http';
 import { InvalidCursorError, type OrderRepository } from '../../data-access/order.repository';
 import type { Order } from '../../domain/order';
@@ -11,7 +16,7 @@ const PlaceOrderBody = z.strictObject({
   items: z.array(LineItemSchema).min(1).max(100),
   shippingAddress: ShippingAddressSchema,
   currency: CurrencySchema.default('EUR'),
-  style: z.enum(['event', 'command']).optional(),
+  style: MessagingStyleSchema.optional(),
 });
 
 const IdempotencyKey = z.string().min(1).max(200).optional();

@@ -1,15 +1,12 @@
-import type { MessageHandler } from '@app/messaging';
+import type { MessageHandler } from '@app/broker';
 import type { OrderRepository } from '../../data-access/order.repository';
 import { recordInvoice } from '../../domain/record-outcome.use-case';
 
+/** Event style: Invoicing announced the invoice of an order. */
 export const invoiceIssuedHandler =
-  (orders: OrderRepository, queue: string): MessageHandler<'InvoiceIssued'> =>
-  async ({ envelope, payload, logger }) => {
-    const result = await recordInvoice(
-      orders,
-      { consumer: queue, messageId: envelope.messageId, type: envelope.type },
-      payload,
-    );
-    logger.info({ outcome: result.outcome, status: result.status }, 'invoice recorded');
+  (orders: OrderRepository): MessageHandler<'InvoiceIssued'> =>
+  async (message) => {
+    const result = await recordInvoice(orders.for(message), message.payload);
+    message.logger.info({ outcome: result.outcome, status: result.status }, 'invoice recorded');
     return result.outcome;
   };

@@ -1,16 +1,15 @@
-import type { MessageHandler } from '@app/messaging';
+import type { MessageHandler } from '@app/broker';
 import type { OrderRepository } from '../../data-access/order.repository';
 import { recordShipment } from '../../domain/record-outcome.use-case';
 
 /** The reply of Shipping to a `ShipOrder` command (command style). */
 export const shipmentCreatedHandler =
-  (orders: OrderRepository, queue: string): MessageHandler<'ShipmentCreated'> =>
-  async ({ envelope, payload, logger }) => {
-    const result = await recordShipment(
-      orders,
-      { consumer: queue, messageId: envelope.messageId, type: envelope.type },
-      payload,
+  (orders: OrderRepository): MessageHandler<'ShipmentCreated'> =>
+  async (message) => {
+    const result = await recordShipment(orders.for(message), message.payload);
+    message.logger.info(
+      { outcome: result.outcome, status: result.status },
+      'shipment reply recorded',
     );
-    logger.info({ outcome: result.outcome, status: result.status }, 'shipment reply recorded');
     return result.outcome;
   };

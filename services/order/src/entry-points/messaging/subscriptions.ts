@@ -1,4 +1,4 @@
-import { on, type Subscription } from '@app/messaging';
+import { on, type Subscription } from '@app/broker';
 import type { OrderRepository } from '../../data-access/order.repository';
 import { invoiceCreatedHandler } from './invoice-created.handler';
 import { invoiceIssuedHandler } from './invoice-issued.handler';
@@ -11,20 +11,18 @@ export function subscriptions(orders: OrderRepository): Subscription[] {
     // Event style: outcome events of Invoicing and Shipping that Order subscribes to.
     {
       queue: 'order.invoice-issued',
-      handlers: [on('InvoiceIssued', invoiceIssuedHandler(orders, 'order.invoice-issued'))],
+      handlers: [on('InvoiceIssued', invoiceIssuedHandler(orders))],
     },
     {
       queue: 'order.shipment-prepared',
-      handlers: [
-        on('ShipmentPrepared', shipmentPreparedHandler(orders, 'order.shipment-prepared')),
-      ],
+      handlers: [on('ShipmentPrepared', shipmentPreparedHandler(orders))],
     },
     // Command style: replies addressed to Order.
     {
       queue: 'order.replies',
       handlers: [
-        on('InvoiceCreated', invoiceCreatedHandler(orders, 'order.replies')),
-        on('ShipmentCreated', shipmentCreatedHandler(orders, 'order.replies')),
+        on('InvoiceCreated', invoiceCreatedHandler(orders)),
+        on('ShipmentCreated', shipmentCreatedHandler(orders)),
       ],
     },
   ];

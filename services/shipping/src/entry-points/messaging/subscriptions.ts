@@ -1,20 +1,14 @@
-import { on, type Subscription } from '@app/messaging';
-import type { PrepareShipmentDeps } from '../../domain/prepare-shipment.use-case';
+import { on, type Subscription } from '@app/broker';
+import type { ShipmentRepository } from '../../data-access/shipment.repository';
 import { newOrderHandler } from './new-order.handler';
 import { shipOrderHandler } from './ship-order.handler';
 
 /** Everything the Shipping service consumes, and where. */
-export function subscriptions(deps: PrepareShipmentDeps): Subscription[] {
+export function subscriptions(shipments: ShipmentRepository): Subscription[] {
   return [
     // Event style: Shipping subscribes to Order's announcement.
-    {
-      queue: 'shipping.new-order',
-      handlers: [on('NewOrder', newOrderHandler(deps, 'shipping.new-order'))],
-    },
+    { queue: 'shipping.new-order', handlers: [on('NewOrder', newOrderHandler(shipments))] },
     // Command style: Shipping's own command queue, which Order addresses.
-    {
-      queue: 'shipping.commands',
-      handlers: [on('ShipOrder', shipOrderHandler(deps, 'shipping.commands'))],
-    },
+    { queue: 'shipping.commands', handlers: [on('ShipOrder', shipOrderHandler(shipments))] },
   ];
 }

@@ -1,4 +1,4 @@
-import { on, type Subscription } from '@app/messaging';
+import { on, type Subscription } from '@app/broker';
 import type { StatisticsRepository } from '../../data-access/statistics.repository';
 import { newOrderHandler } from './new-order.handler';
 
@@ -8,9 +8,6 @@ import { newOrderHandler } from './new-order.handler';
  */
 export function subscriptions(statistics: StatisticsRepository): Subscription[] {
   return [
-    {
-      queue: 'statistics.new-order',
-      handlers: [on('NewOrder', newOrderHandler(statistics, 'statistics.new-order'))],
-    },
+    { queue: 'statistics.new-order', handlers: [on('NewOrder', newOrderHandler(statistics))] },
   ];
 }

@@ -14,16 +14,21 @@ import {
   type TestVhost,
 } from '@app/testing';
 import {
-  Messaging,
-  addToOutbox,
   buildMessage,
   on,
   type IncomingMessage,
-  type MessagingOptions,
   type OutgoingMessage,
-  type SqlClient,
   type Subscription,
-} from '../../src';
+} from '@app/broker';
+import { addToOutbox, type SqlClient } from '@app/store';
+import { Messaging, type MessagingOptions } from '../../src';
+
+/** What a test passes to build a Messaging and start it. */
+type TestMessagingOptions = Partial<MessagingOptions> &
+  Pick<MessagingOptions, 'db'> & {
+    subscriptions?: Subscription[];
+    onReturned?: (message: OutgoingMessage) => Promise<void>;
+  };
 
 const QUEUE = 'test.new-order';
 
@@ -121,27 +126,24 @@ describe('messaging against a real broker and database', () => {
     );
 
   /** A Messaging instance as a service would build it, on this file's vhost; stopped after all tests. */
-  function messagingWith(
-    options: Partial<MessagingOptions> & Pick<MessagingOptions, 'db'>,
-  ): Messaging {
+  function messagingWith(options: TestMessagingOptions): Messaging & { start(): void } {
+    const { subscriptions = [], onReturned, ...rest } = options;
     const messaging = new Messaging({
       service: 'order',
       url: vhost.url,
       logger: createLogger('test', 'silent'),
       registry: new Registry(),
-      subscriptions: [],
       outbox: false,
       retryDelaysMs: [50, 100],
-      ...options,
+      ...rest,
     });
     started.push(messaging);
-    return messaging;
+    const start = messaging.start.bind(messaging);
+    return Object.assign(messaging, { start: () => start(subscriptions, onReturned) });
   }
 
   /** `messagingWith`, started, once connected and consuming its queues. */
-  async function readyMessagingWith(
-    options: Partial<MessagingOptions> & Pick<MessagingOptions, 'db'>,
-  ): Promise<Messaging> {
+  async function readyMessagingWith(options: TestMessagingOptions): Promise<Messaging> {
     const messaging = messagingWith(options);
     messaging.start();
     await waitFor('messaging to be ready', () => messaging.problem() === undefined);
@@ -279,6 +281,7 @@ describe('messaging against a real broker and database', () => {
         db: sqlClientOf(pool),
         subscriptions: [lateSubscriber.subscription('test.late-subscriber')],
       });
+      subscriber.start();
       await waitFor(
         'the late subscriber to be consuming',
         () => subscriber.problem() === undefined,

@@ -1,0 +1,56 @@
+import { Messages, type Envelope, type MessageType, type PayloadOf } from '@app/contracts';
+import type { Logger } from '@app/runtime';
+import type { Binding } from './topology';
+
+/**
+ * Where a delivery is recorded as handled: the queue it came from and its message. A
+ * handler passes it to its repository, which claims it in the inbox in the transaction
+ * of the effect.
+ */
+export interface InboxRef {
+  consumer: string;
+  messageId: string;
+  type: string;
+}
+
+/** A delivery that parsed: its envelope and its validated payload. */
+export interface IncomingMessage<P> {
+  envelope: Envelope;
+  payload: P;
+  queue: string;
+  /** The inbox entry that marks this delivery handled (queue, messageId, type). */
+  inbox: InboxRef;
+  /** 1 on the first try, 2 after the first retry, and so on. */
+  attempt: number;
+  redelivered: boolean;
+  logger: Logger;
+}
+
+/** What a handler reports; `duplicate` when the inbox showed the message was handled before. */
+export type HandlerOutcome = 'processed' | 'duplicate';
+
+export type MessageHandler<T extends MessageType> = (
+  message: IncomingMessage<PayloadOf<T>>,
+) => Promise<HandlerOutcome | void>;
+
+export interface HandlerBinding {
+  type: MessageType;
+  handle: (message: IncomingMessage<unknown>) => Promise<HandlerOutcome | void>;
+}
+
+/** Pairs a message type with its handler, typed by the contract. */
+export function on<T extends MessageType>(type: T, handle: MessageHandler<T>): HandlerBinding {
+  return { type, handle: handle as HandlerBinding['handle'] };
+}
+
+/** One queue and the message types handled from it; bindings follow from the types. */
+export interface Subscription {
+  queue: string;
+  handlers: HandlerBinding[];
+}
+
+export const bindingsOf = (subscription: Subscription): Binding[] =>
+  subscription.handlers.map(({ type }) => ({
+    exchange: Messages[type].exchange,
+    routingKey: Messages[type].routingKey,
+  }));

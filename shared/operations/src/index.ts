@@ -1,0 +1,11 @@
+export {
+  QueueNotFoundError,
+  REPLAYED_HEADER,
+  ReplayError,
+  countDeadLetters,
+  deadLetterQueueNames,
+  listDeadLetters,
+  purgeDeadLetters,
+  replayDeadLetters,
+  type DeadLetter,
+} from './dead-letters';

@@ -1,0 +1,19 @@
+export { claimInbox } from './inbox';
+export {
+  createOnce,
+  isUniqueViolation,
+  renumber,
+  writeOnce,
+  type CreateOnce,
+  type OnceResult,
+  type Statement,
+} from './once';
+export {
+  OutboxRelay,
+  addToOutbox,
+  outboxInsert,
+  outboxRows,
+  type OutboxRelayOptions,
+} from './outbox';
+export { PgDatabase } from './pg-database';
+export { databaseProblem, type SqlClient } from './sql';
