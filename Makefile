@@ -10,7 +10,7 @@ JEST_FLAGS ?= --ci
 # `make demo SCENARIO=buffering` runs one scenario (comma-separate several); all by default.
 SCENARIO ?= all
 
-.PHONY: help install build setup up down logs status test lint typecheck demo bench compose-config clean
+.PHONY: help install build setup up down logs status test lint typecheck demo bench compose-config compose-up compose-down compose-test clean
 
 help: ## List the targets
 	@echo "usage: make <target>"
@@ -69,6 +69,18 @@ bench: build ## Measure throughput and latency end to end beside the broker and 
 
 compose-config: ## Validate docker-compose.yml (no Docker engine needed)
 	$(COMPOSE) -f docker-compose.yml config -q
+
+# The compose targets need no npm install: everything is built inside the images. On the
+# project's machines they install and start a Docker engine when none answers and build
+# stand-ins for the official base images (docs/docker.md). Ports: ORDER_PORT=..., etc.
+compose-up: ## Docker: build the images, start everything in containers, wait until healthy
+	scripts/docker/compose.sh up
+
+compose-down: ## Docker: stop and remove the containers (data volumes stay; see README)
+	scripts/docker/compose.sh down
+
+compose-test: ## Docker: throw-away compose system, both styles end to end, demo; torn down after
+	scripts/docker/compose.sh test
 
 clean: ## Remove build output, generated clients, logs and coverage
 	@if compgen -G ".run/*.pid" >/dev/null; then \
