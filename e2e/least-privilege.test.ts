@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { Client } from 'pg';
-import { ServiceNames } from '@app/contracts';
 import { LOCAL_DEFAULTS, localDatabaseUrl } from '@app/runtime';
 import {
   TestBroker,
@@ -10,9 +9,9 @@ import {
   checkLedger,
   currentInfrastructure,
   request,
-  startTestSystem,
+  startSystem,
   waitFor,
-  type TestSystem,
+  type RunningSystem,
 } from '@app/testing';
 
 /** A channel of `url`'s user; resolves with the broker's reason when the channel is closed. */
@@ -29,11 +28,11 @@ async function channelOf(
 }
 
 describe('least privilege on the broker: each service its own user', () => {
-  let system: TestSystem;
+  let system: RunningSystem;
   let admin: TestBroker;
 
   beforeAll(async () => {
-    system = await startTestSystem('e2e_privilege', {}, ServiceNames, { leastPrivilege: true });
+    system = await startSystem({ label: 'e2e_privilege', leastPrivilege: true });
     admin = await TestBroker.connect(system.vhost.url);
   });
 

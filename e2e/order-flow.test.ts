@@ -1,4 +1,4 @@
-import { anOrderRequest, request, startTestSystem, waitFor, type TestSystem } from '@app/testing';
+import { anOrderRequest, request, startSystem, waitFor, type RunningSystem } from '@app/testing';
 
 /**
  * The four services as real processes on a real broker and real databases: an order
@@ -6,10 +6,10 @@ import { anOrderRequest, request, startTestSystem, waitFor, type TestSystem } fr
  * Statistics, and their outcome events bring it to COMPLETED.
  */
 describe('end to end: the NewOrder event flow', () => {
-  let system: TestSystem;
+  let system: RunningSystem;
 
   beforeAll(async () => {
-    system = await startTestSystem('e2e_flow');
+    system = await startSystem({ label: 'e2e_flow' });
   });
 
   afterAll(async () => {

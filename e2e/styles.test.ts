@@ -4,22 +4,22 @@ import {
   TestBroker,
   anOrderRequest,
   request,
-  startTestSystem,
+  startSystem,
   waitFor,
-  type TestSystem,
+  type RunningSystem,
 } from '@app/testing';
 
-const completed = (system: TestSystem, id: string) =>
+const completed = (system: RunningSystem, id: string) =>
   waitFor(`order ${id} to complete`, async () => {
     const order = await request(`${system.services.order.url}/orders/${id}`);
     return order.body.status === 'COMPLETED' ? order.body : undefined;
   });
 
 describe('end to end: command style beside event style in one running system', () => {
-  let system: TestSystem;
+  let system: RunningSystem;
 
   beforeAll(async () => {
-    system = await startTestSystem('e2e_styles');
+    system = await startSystem({ label: 'e2e_styles' });
   });
 
   afterAll(async () => {
@@ -63,11 +63,11 @@ describe('end to end: command style beside event style in one running system', (
 });
 
 describe('end to end: zero receivers, Order deployed alone', () => {
-  let system: TestSystem;
+  let system: RunningSystem;
   let broker: TestBroker;
 
   beforeAll(async () => {
-    system = await startTestSystem('e2e_alone', {}, ['order']);
+    system = await startSystem({ label: 'e2e_alone', services: ['order'] });
     broker = await TestBroker.connect(system.vhost.url);
   });
 

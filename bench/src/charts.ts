@@ -1,4 +1,4 @@
-import type { ChartSpec } from '@app/demo/dist/charts';
+import type { ChartSpec } from '@app/demo/charts';
 import type { BenchResult } from './runner';
 import { END_TO_END } from './timeline';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { renderChart } from '@app/demo/dist/charts';
+import { renderChart } from '@app/demo/charts';
 import { ConfigError } from '@app/runtime';
 import { REPO_ROOT } from '@app/testing';
 import { latencyChart, saturationChart } from './charts';

@@ -2,14 +2,13 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqplib from 'amqplib';
 import { ServiceNames, type ServiceName } from '@app/contracts';
-import { anOrderRequest } from '@app/testing';
+import { anOrderRequest, startSystem, type RunningSystem } from '@app/testing';
 import { measureBroker, measurePostgres, type Ceilings } from './ceilings';
 import type { BenchConfig } from './config';
 import { listeningPid, startCpuSample, type CpuUse, type ProcessGroup } from './cpu';
 import { placeAtRate, placeWithConcurrency } from './load';
 import { perSecond, rateInWindow, saturationOf } from './rates';
 import { summarize, type Summary } from './stats';
-import { BenchSystem } from './system';
 import { stagesOf } from './timeline';
 import { completionsSince, readTimeline, waitForCompletion } from './timestamps';
 
@@ -87,8 +86,8 @@ export async function runBench(
   const busyBeforeRun = quiet.finish().machine;
   say(`  machine busy: ${Math.round(busyBeforeRun)}% of one core (of ${os.cpus().length * 100}%)`);
 
-  say('Starting the four services on a vhost and databases of their own ...');
-  const system = await BenchSystem.start(config);
+  say('Starting the services on a vhost and databases of their own ...');
+  const system = await startBenchSystem(config);
   let interrupted = false;
   const onSignal = (): void => {
     if (interrupted) process.exit(130);
@@ -283,7 +282,7 @@ export function cpuMsPerOrder(cpu: CpuUse, completed: number): number | undefine
 
 async function describeMachine(
   config: BenchConfig,
-  system: BenchSystem,
+  system: RunningSystem,
   busyBeforeRun: number,
 ): Promise<Machine> {
   const connection = await amqplib.connect(system.vhost.url);
@@ -309,7 +308,7 @@ async function describeMachine(
 }
 
 /** The processes whose CPU is reported: the services, the load generator, Postgres, RabbitMQ. */
-async function processGroups(config: BenchConfig, system: BenchSystem): Promise<ProcessGroup[]> {
+async function processGroups(config: BenchConfig, system: RunningSystem): Promise<ProcessGroup[]> {
   const ours = ServiceNames.map((service: ServiceName) => system.databases[service].name);
   const backends = await system.databases.order.query<{ pid: number; datname: string | null }>(
     'SELECT pid, datname FROM pg_stat_activity',
@@ -333,4 +332,23 @@ async function processGroups(config: BenchConfig, system: BenchSystem): Promise<
     },
     { label: 'rabbitmq (whole broker)', pids: broker === undefined ? [] : [broker] },
   ];
+}
+
+/**
+ * The services on a vhost and databases of their own (`test_bench_*`, made for this run and
+ * dropped after it), so benchmark rows never reach the `make up` databases or the tests'.
+ */
+function startBenchSystem(config: BenchConfig): Promise<RunningSystem> {
+  return startSystem({
+    label: 'bench',
+    servers: {
+      rabbitmqUrl: config.BENCH_RABBITMQ_URL,
+      rabbitmqManagementUrl: config.BENCH_RABBITMQ_MANAGEMENT_URL,
+      postgresUrl: config.BENCH_POSTGRES_URL,
+    },
+    // As deployed: no fault switches, and logging each message would be measured too.
+    faultSwitches: false,
+    env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...config.BENCH_SERVICE_ENV },
+    readyTimeoutMs: 60_000,
+  });
 }

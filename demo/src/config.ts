@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { env, loadConfig } from '@app/runtime';
 import { LOCAL_DEFAULTS } from '@app/testing';
-import { ScenarioIds, type ScenarioId } from './scenario';
+import { ScenarioIds, type ScenarioId } from './scenario-ids';
 
 const count = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 

@@ -1,5 +1,4 @@
-import { anOrderRequest, request } from '@app/testing';
-import type { DemoSystem } from './system';
+import { anOrderRequest, request, type RunningSystem } from '@app/testing';
 
 export type Style = 'event' | 'command';
 
@@ -53,7 +52,7 @@ const TALLIES = {
 
 /** Reads each service's own database (as the demo's admin user) to account for orders. */
 export class Books {
-  constructor(private readonly system: DemoSystem) {}
+  constructor(private readonly system: Pick<RunningSystem, 'databases'>) {}
 
   async tally(kind: keyof typeof TALLIES, orderIds: string[]): Promise<Tally> {
     const [service, table] = TALLIES[kind];

@@ -1,14 +1,14 @@
 import os from 'node:os';
 import path from 'node:path';
-import { ServiceNames } from '@app/contracts';
-import { REPO_ROOT } from '@app/testing';
+import { REPO_ROOT, redact, type RunningSystem } from '@app/testing';
 import { renderChart } from './charts';
 import type { DemoConfig } from './config';
 import { Progress } from './progress';
 import { makeReportFolder, writeReport } from './report';
 import type { ScenarioContext, ScenarioResult } from './scenario';
+import { Queues } from './queues';
 import { scenarios } from './scenarios';
-import { DemoSystem, redact } from './system';
+import { startDemoSystem } from './system';
 import { exitCodeOf, hasPassed, summaryTable, verdictLine } from './verdict';
 
 export interface Output {
@@ -50,22 +50,36 @@ export async function runDemo(config: DemoConfig, out: Output): Promise<DemoRun>
   );
   say();
   say('Setting up a system of its own (never touches `make up` or the tests):');
-  const system = await DemoSystem.prepare(config, say);
+  const booting = Date.now();
+  const system = await startDemoSystem(config);
+  const queues = new Queues(system.vhost.url);
   const results: ScenarioResult[] = [];
   let interrupted = false;
   const onSignal = (): void => {
     if (interrupted) process.exit(130);
     interrupted = true;
     say('\nInterrupted: stopping the services ...');
-    void system.teardown(false).finally(() => process.exit(130));
+    void Promise.all([system.teardown({ keep: true }), queues.close()]).finally(() =>
+      process.exit(130),
+    );
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const booting = Date.now();
-    await system.ensureRunning();
+    if (!system.vhost.made) {
+      say(
+        `  ! could not make vhost "${config.DEMO_NAME}" (no rabbitmqctl and no DEMO_RABBITMQ_MANAGEMENT_URL): ` +
+          'using the broker URL as given; stop other consumers of its queues first',
+      );
+    }
     say(
-      `  ${ServiceNames.map((service) => `${service} ${system.url(service)}`).join('  ')}  ` +
+      `  broker ${redact(system.vhost.url)}${system.vhost.made ? ` (vhost ${system.vhost.name}, made afresh)` : ''}; ` +
+        `databases ${Object.values(system.databases)
+          .map((db) => db.name)
+          .join(', ')} (made afresh, migrations applied)`,
+    );
+    say(
+      `  ${system.serviceNames.map((service) => `${service} ${system.url(service)}`).join('  ')}  ` +
         `(ready in ${((Date.now() - booting) / 1000).toFixed(1)} s)`,
     );
 
@@ -79,7 +93,7 @@ export async function runDemo(config: DemoConfig, out: Output): Promise<DemoRun>
         ),
       );
       say(scenario.shows);
-      const context: ScenarioContext = { system, config, progress, say };
+      const context: ScenarioContext = { system, queues, config, progress, say };
       const started = Date.now();
       const result: ScenarioResult = {
         id,
@@ -123,7 +137,8 @@ export async function runDemo(config: DemoConfig, out: Output): Promise<DemoRun>
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await system.writeLogs(path.join(reportFolder, 'logs')).catch(() => undefined);
-    await system.teardown(config.DEMO_CLEANUP);
+    await queues.close();
+    await system.teardown({ keep: !config.DEMO_CLEANUP });
   }
 
   const durationMs = Date.now() - startedAt.getTime();
@@ -132,7 +147,7 @@ export async function runDemo(config: DemoConfig, out: Output): Promise<DemoRun>
     startedAt,
     durationMs,
     environment: [
-      `broker ${redact(system.brokerUrl)}, databases ${config.DEMO_NAME}_*`,
+      `broker ${redact(system.vhost.url)}, databases ${config.DEMO_NAME}_*`,
       `node ${process.version}, ${os.cpus().length} CPU cores, ${os.platform()}`,
       `scenario sizes: buffering ${config.DEMO_BUFFERING_ORDERS} orders at ${config.DEMO_BUFFERING_DELAY_MS} ms, ` +
         `delivery ${config.DEMO_DELIVERY_ORDERS}, decoupling 2 x ${config.DEMO_DECOUPLING_ORDERS}, ` +
@@ -151,10 +166,10 @@ export async function runDemo(config: DemoConfig, out: Output): Promise<DemoRun>
 }
 
 /** After a scenario broke off: faults off and every service running, so the next one starts clean. */
-async function recover(system: DemoSystem, say: (line: string) => void): Promise<void> {
+async function recover(system: RunningSystem, say: (line: string) => void): Promise<void> {
   try {
     await system.ensureRunning();
-    for (const service of ServiceNames) await system.setFaults(service);
+    for (const service of system.serviceNames) await system.setFaults(service);
   } catch (err) {
     say(`  ! could not restore the system: ${(err as Error).message}`);
   }

@@ -1,17 +1,9 @@
+import type { RunningSystem } from '@app/testing';
 import type { ChartSpec } from './charts';
 import type { DemoConfig } from './config';
 import type { Progress } from './progress';
-import type { DemoSystem } from './system';
-
-/** The scenarios, in the order the demo runs them. */
-export const ScenarioIds = [
-  'two-styles',
-  'buffering',
-  'guaranteed-delivery',
-  'decoupling',
-  'scale',
-] as const;
-export type ScenarioId = (typeof ScenarioIds)[number];
+import type { Queues } from './queues';
+import type { ScenarioId } from './scenario-ids';
 
 /** One thing a scenario promises; the scenario passes only when every check holds. */
 export interface Check {
@@ -58,7 +50,9 @@ export interface ScenarioResult extends ScenarioOutcome {
 }
 
 export interface ScenarioContext {
-  system: DemoSystem;
+  system: RunningSystem;
+  /** The demo's own broker client, for queue depths. */
+  queues: Queues;
   config: DemoConfig;
   progress: Progress;
   /** Prints a line to the audience (above the live progress line). */

@@ -119,6 +119,11 @@ export function formatTrail(steps: TrailStep[], start: number): string[] {
   return lines;
 }
 
+/** The messages the processes handled, from their logs. */
+export const handledBy = (
+  processes: readonly { service: string; logs: Record<string, unknown>[] }[],
+): HandledMessage[] => processes.flatMap((p) => handledFromLogs(p.service, p.logs));
+
 /** The handled messages in a service's JSON log lines (the consumer logs each with these fields). */
 export function handledFromLogs(
   service: string,

@@ -1,5 +1,5 @@
 import { ServiceNames } from '@app/contracts';
-import { request, startTestSystem, waitFor, type TestSystem } from '@app/testing';
+import { request, startSystem, waitFor, type RunningSystem } from '@app/testing';
 import {
   closeServiceConnections,
   consumedByOutcome,
@@ -21,10 +21,10 @@ import {
  */
 describe('fault: the broker closes the services connections while orders stream in', () => {
   const ORDERS = 200;
-  let system: TestSystem;
+  let system: RunningSystem;
 
   beforeAll(async () => {
-    system = await startTestSystem('fault_conn_closed');
+    system = await startSystem({ label: 'fault_conn_closed' });
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { ServiceNames, type ServiceName } from '@app/contracts';
-import { request, startTestSystem, waitFor, type TestSystem } from '@app/testing';
+import { request, startSystem, waitFor, type RunningSystem } from '@app/testing';
 import { startBrokerApp, stopBrokerApp } from './broker-app';
 import {
   consumedByOutcome,
@@ -24,11 +24,11 @@ describe('fault: the broker is stopped for a minute under load', () => {
   const AFTER = 20;
   /** Leak guard, not a timing: a service's memory may not grow by more than this. */
   const RSS_GROWTH_LIMIT = 150 * 1024 * 1024;
-  let system: TestSystem;
+  let system: RunningSystem;
 
   beforeAll(async () => {
     await startBrokerApp();
-    system = await startTestSystem('fault_broker_stopped');
+    system = await startSystem({ label: 'fault_broker_stopped' });
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { Exchanges } from '@app/contracts';
-import { TestBroker, startTestSystem, waitFor, type Spy, type TestSystem } from '@app/testing';
+import { TestBroker, startSystem, waitFor, type Spy, type RunningSystem } from '@app/testing';
 import {
   consumed,
   counterValue,
@@ -19,7 +19,7 @@ interface OutboxRow extends Record<string, unknown> {
 }
 
 const outboxRowsOf = (
-  system: TestSystem,
+  system: RunningSystem,
   service: 'order' | 'invoicing',
   type: string,
   orderId: string,
@@ -51,13 +51,13 @@ const processGone = (pid: number | undefined): boolean => {
  * it again, which the receiver's inbox absorbs.
  */
 describe('end to end, fault: a crash between commit and confirm', () => {
-  let system: TestSystem;
+  let system: RunningSystem;
   let broker: TestBroker;
   let orderEvents: Spy;
   let invoiceEvents: Spy;
 
   beforeAll(async () => {
-    system = await startTestSystem('e2e_fault_crash_outbox');
+    system = await startSystem({ label: 'e2e_fault_crash_outbox' });
     broker = await TestBroker.connect(system.vhost.url);
     orderEvents = await broker.spy(Exchanges.orderEvents.name);
     invoiceEvents = await broker.spy(Exchanges.invoicingEvents.name);

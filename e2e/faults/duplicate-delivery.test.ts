@@ -3,10 +3,10 @@ import { Exchanges, type NewOrder } from '@app/contracts';
 import {
   TestBroker,
   request,
-  startTestSystem,
+  startSystem,
   waitFor,
   type Spy,
-  type TestSystem,
+  type RunningSystem,
 } from '@app/testing';
 import { consumed, countOf, expectCleanLedger, orderCompleted, placeOrder } from './helpers';
 
@@ -24,13 +24,13 @@ const NEW_ORDER_QUEUES = [
  * the original, and the order completes through the real flow.
  */
 describe('end to end, fault: duplicate delivery of NewOrder', () => {
-  let system: TestSystem;
+  let system: RunningSystem;
   let broker: TestBroker;
   let invoiceEvents: Spy;
   let shipmentEvents: Spy;
 
   beforeAll(async () => {
-    system = await startTestSystem('e2e_fault_duplicate');
+    system = await startSystem({ label: 'e2e_fault_duplicate' });
     broker = await TestBroker.connect(system.vhost.url);
     invoiceEvents = await broker.spy(Exchanges.invoicingEvents.name);
     shipmentEvents = await broker.spy(Exchanges.shippingEvents.name);

@@ -5,12 +5,12 @@ import {
   request,
   waitFor,
   type Ledger,
-  type TestSystem,
+  type RunningSystem,
 } from '@app/testing';
 
 /** Places an order over HTTP and returns its id. */
 export async function placeOrder(
-  system: TestSystem,
+  system: RunningSystem,
   overrides: Record<string, unknown> = {},
 ): Promise<string> {
   const placed = await request(`${system.services.order.url}/orders`, {
@@ -21,7 +21,7 @@ export async function placeOrder(
 }
 
 export function orderCompleted(
-  system: TestSystem,
+  system: RunningSystem,
   orderId: string,
   timeoutMs?: number,
 ): Promise<Record<string, unknown>> {
@@ -42,7 +42,7 @@ export function orderCompleted(
  * `/metrics`; 0 when none matches.
  */
 export async function counterValue(
-  system: TestSystem,
+  system: RunningSystem,
   service: ServiceName,
   name: string,
   labels: Record<string, string>,
@@ -62,7 +62,7 @@ export async function counterValue(
 }
 
 export const consumed = (
-  system: TestSystem,
+  system: RunningSystem,
   service: ServiceName,
   labels: { queue?: string; type?: string; outcome: string },
 ): Promise<number> =>
@@ -70,7 +70,7 @@ export const consumed = (
 
 /** Rows of a query that returns one `n` column. */
 export async function countOf(
-  system: TestSystem,
+  system: RunningSystem,
   service: ServiceName,
   sql: string,
   params: unknown[] = [],
@@ -85,7 +85,7 @@ export async function countOf(
  * asserted here (each test asserts the ones its fault must cause).
  */
 export async function expectCleanLedger(
-  system: TestSystem,
+  system: RunningSystem,
   label: string,
   orderIds: string[],
 ): Promise<Ledger> {

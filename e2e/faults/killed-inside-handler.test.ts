@@ -1,4 +1,4 @@
-import { TestBroker, startTestSystem, waitFor, type TestSystem } from '@app/testing';
+import { TestBroker, startSystem, waitFor, type RunningSystem } from '@app/testing';
 import { consumed, countOf, expectCleanLedger, orderCompleted, placeOrder } from './helpers';
 
 const ORDERS = 5;
@@ -9,11 +9,11 @@ const ORDERS = 5;
  * that all orders are in its hands, unacknowledged, when it dies.
  */
 describe('end to end, fault: a service killed inside its handlers', () => {
-  let system: TestSystem;
+  let system: RunningSystem;
   let broker: TestBroker;
 
   beforeAll(async () => {
-    system = await startTestSystem('e2e_fault_killed_handler');
+    system = await startSystem({ label: 'e2e_fault_killed_handler' });
     broker = await TestBroker.connect(system.vhost.url);
   });
 

@@ -3,10 +3,10 @@ import { Exchanges, JSON_CONTENT_TYPE, Messages } from '@app/contracts';
 import {
   TestBroker,
   aNewOrder,
-  startTestSystem,
+  startSystem,
   waitFor,
   type ReceivedMessage,
-  type TestSystem,
+  type RunningSystem,
 } from '@app/testing';
 import { consumed, countOf, expectCleanLedger, orderCompleted, placeOrder } from './helpers';
 
@@ -34,11 +34,11 @@ interface Poison {
  * is retried or has an effect, and the next good order flows as if nothing happened.
  */
 describe('end to end, fault: poison messages', () => {
-  let system: TestSystem;
+  let system: RunningSystem;
   let broker: TestBroker;
 
   beforeAll(async () => {
-    system = await startTestSystem('e2e_fault_poison');
+    system = await startSystem({ label: 'e2e_fault_poison' });
     broker = await TestBroker.connect(system.vhost.url);
   });
 

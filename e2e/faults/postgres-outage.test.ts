@@ -1,5 +1,5 @@
 import type { ServiceName } from '@app/contracts';
-import { TcpProxy, request, startTestSystem, waitFor, type TestSystem } from '@app/testing';
+import { TcpProxy, request, startSystem, waitFor, type RunningSystem } from '@app/testing';
 import {
   consumedByOutcome,
   errorLines,
@@ -21,11 +21,11 @@ describe('fault: Postgres refuses connections for a few seconds under load', () 
   const ORDERS = 100;
   /** The services whose database goes away; Order keeps its own, so orders keep being accepted. */
   const CUT_OFF: ServiceName[] = ['invoicing', 'shipping', 'statistics'];
-  let system: TestSystem;
+  let system: RunningSystem;
   let proxy: TcpProxy;
 
   beforeAll(async () => {
-    system = await startTestSystem('fault_pg_outage');
+    system = await startSystem({ label: 'fault_pg_outage' });
     const target = new URL(system.databases.invoicing.url);
     proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
     for (const service of CUT_OFF) {

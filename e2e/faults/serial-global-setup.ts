@@ -1,4 +1,4 @@
-import globalSetup from '../../shared/testing/src/global-setup';
+import { globalSetup } from '@app/testing';
 import { ensureBrokerRunning } from './broker-app';
 
 /**

@@ -9,7 +9,7 @@ import {
   waitFor,
   type Ledger,
   type ServiceProcess,
-  type TestSystem,
+  type RunningSystem,
 } from '@app/testing';
 
 const run = promisify(execFile);
@@ -143,7 +143,7 @@ export function gate(): { opened: Promise<void>; open: () => void } {
  * ledger (whose `doubled` the caller asserts is empty).
  */
 export async function settledLedger(
-  system: TestSystem,
+  system: RunningSystem,
   orderIds: string[],
   timeoutMs: number,
 ): Promise<Ledger> {

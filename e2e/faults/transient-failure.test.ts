@@ -1,5 +1,5 @@
 import { Exchanges } from '@app/contracts';
-import { TestBroker, startTestSystem, type TestSystem } from '@app/testing';
+import { TestBroker, startSystem, type RunningSystem } from '@app/testing';
 import { consumed, countOf, expectCleanLedger, orderCompleted, placeOrder } from './helpers';
 
 /**
@@ -8,11 +8,11 @@ import { consumed, countOf, expectCleanLedger, orderCompleted, placeOrder } from
  * and its effect happens once.
  */
 describe('end to end, fault: transient handler failure', () => {
-  let system: TestSystem;
+  let system: RunningSystem;
   let broker: TestBroker;
 
   beforeAll(async () => {
-    system = await startTestSystem('e2e_fault_transient');
+    system = await startSystem({ label: 'e2e_fault_transient' });
     broker = await TestBroker.connect(system.vhost.url);
   });
 

@@ -16,7 +16,7 @@ export const buffering: Scenario = {
   shows:
     'Invoicing is made slow and a spike of orders arrives at once. The invoicing queue absorbs ' +
     'the spike: its depth rises, then drains at Invoicing’s pace, and every order gets its invoice.',
-  async run({ system, config, progress, say }) {
+  async run({ system, queues, config, progress, say }) {
     const total = config.DEMO_BUFFERING_ORDERS;
     const delayMs = config.DEMO_BUFFERING_DELAY_MS;
     await system.ensureRunning();
@@ -31,7 +31,7 @@ export const buffering: Scenario = {
     let placed = 0;
     const sampler = new Sampler(async () => {
       const [depth, invoices] = await Promise.all([
-        system.queues.depth(QUEUE),
+        queues.depth(QUEUE),
         ids.length > 0 ? books.tally('invoices', ids) : { orders: 0 },
       ]);
       const sample = { depth, placed, invoiced: invoices.orders };

@@ -12,18 +12,18 @@ export const decoupling: Scenario = {
     'Statistics is deployed late, while Order keeps running untouched. Orders placed before ' +
     'its queue existed never reach it (an exchange stores nothing; only queues buffer), and ' +
     'every order placed after it started is counted.',
-  async run({ system, config, progress, say }) {
+  async run({ system, queues, config, progress, say }) {
     const batch = config.DEMO_DECOUPLING_ORDERS;
     await system.ensureRunning(['order', 'invoicing', 'shipping']);
     const books = new Books(system);
     const order = system.instances('order')[0];
-    const orderPid = order?.process.pid;
+    const orderPid = order?.pid;
 
     progress.update('taking Statistics away ...');
     await system.stop('statistics');
-    await system.queues.delete(QUEUE);
+    await queues.delete(QUEUE);
     await system.recreateDatabase('statistics');
-    const queueBefore = await system.queues.exists(QUEUE);
+    const queueBefore = await queues.exists(QUEUE);
     say(
       `  Statistics is not deployed: no process, no ${QUEUE} queue, an empty database. Order (pid ${orderPid}) keeps running.`,
     );
@@ -41,7 +41,7 @@ export const decoupling: Scenario = {
       { timeoutMs: 30_000, intervalMs: 100 },
     );
     const earlyCompleted = await books.completed(early);
-    const queueAfterEarly = await system.queues.exists(QUEUE);
+    const queueAfterEarly = await queues.exists(QUEUE);
     progress.done(
       `${earlyCompleted}/${batch} orders placed and completed before Statistics existed`,
     );
@@ -68,7 +68,7 @@ export const decoupling: Scenario = {
     const countedEarly = await books.tally('counted', early);
     const statistics = (await request(`${system.url('statistics')}/statistics`)).body;
     const orderNow = system.instances('order')[0];
-    const orderUntouched = orderNow === order && orderNow?.process.pid === orderPid;
+    const orderUntouched = orderNow === order && orderNow?.pid === orderPid;
     progress.done(
       `Statistics counted ${countedLate.orders}/${batch} later orders, ${countedEarly.orders}/${batch} earlier ones`,
     );
@@ -108,7 +108,7 @@ export const decoupling: Scenario = {
         check(
           'Order was not touched (same process, no restart, no new configuration)',
           orderUntouched,
-          `pid ${orderPid} -> ${orderNow?.process.pid}`,
+          `pid ${orderPid} -> ${orderNow?.pid}`,
         ),
       ],
     };

@@ -15,7 +15,7 @@ export const guaranteedDelivery: Scenario = {
   shows:
     'Shipping is stopped while orders are placed: its queue keeps every NewOrder. When Shipping ' +
     'starts again it works through all of them, and each order is shipped exactly once.',
-  async run({ system, config, progress, say }) {
+  async run({ system, queues, config, progress, say }) {
     const total = config.DEMO_DELIVERY_ORDERS;
     await system.ensureRunning();
     const books = new Books(system);
@@ -24,7 +24,7 @@ export const guaranteedDelivery: Scenario = {
     let phase = 'Shipping running';
     const sampler = new Sampler(async () => {
       const [depth, shipments] = await Promise.all([
-        system.queues.depth(QUEUE),
+        queues.depth(QUEUE),
         ids.length > 0 ? books.tally('shipments', ids) : { orders: 0 },
       ]);
       progress.update(

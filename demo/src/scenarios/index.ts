@@ -1,4 +1,5 @@
-import type { Scenario, ScenarioId } from '../scenario';
+import type { Scenario } from '../scenario';
+import type { ScenarioId } from '../scenario-ids';
 import { buffering } from './buffering.scenario';
 import { decoupling } from './decoupling.scenario';
 import { guaranteedDelivery } from './guaranteed-delivery.scenario';

@@ -4,6 +4,7 @@ import { Books, placeOrders } from '../orders';
 import { bar } from '../progress';
 import { formatRate, formatSeconds, fromFirstRise, steadyRate, type Point } from '../rates';
 import { Sampler } from '../sampler';
+import { handledBy } from '../trail';
 import { check, type ScenarioContext, type Scenario } from '../scenario';
 
 const QUEUE = 'invoicing.new-order';
@@ -115,7 +116,7 @@ export const scale: Scenario = {
 };
 
 async function runRound(
-  { system, config, progress, say }: ScenarioContext,
+  { system, queues, config, progress, say }: ScenarioContext,
   instances: number,
 ): Promise<Round> {
   const total = config.DEMO_SCALE_ORDERS;
@@ -135,7 +136,7 @@ async function runRound(
   await waitFor(
     `a backlog of ${total} in ${QUEUE}`,
     async () => {
-      const depth = await system.queues.depth(QUEUE);
+      const depth = await queues.depth(QUEUE);
       progress.update(`${bar(depth, total)} ${label}: backlog in ${QUEUE}: ${depth}/${total}`);
       return depth >= total;
     },
@@ -144,7 +145,7 @@ async function runRound(
   progress.done(`${bar(total, total)} ${label}: backlog of ${total} waiting in ${QUEUE}`);
   const sampler = new Sampler(async () => {
     const [depth, invoices] = await Promise.all([
-      system.queues.depth(QUEUE),
+      queues.depth(QUEUE),
       books.tally('invoices', ids),
     ]);
     progress.update(
@@ -170,11 +171,11 @@ async function runRound(
   const drainMs = processed.find((p) => p.value >= total)?.t;
   const round = new Set(ids);
   const shares = Object.fromEntries(
-    started.map(({ label: instance, process }) => [
-      instance,
-      system
-        .handledFromProcess(process)
-        .filter((entry) => entry.queue === QUEUE && round.has(entry.correlationId)).length,
+    started.map((instance) => [
+      instance.label,
+      handledBy([instance]).filter(
+        (entry) => entry.queue === QUEUE && round.has(entry.correlationId),
+      ).length,
     ]),
   );
   const invoices = await books.tally('invoices', ids);

@@ -1,7 +1,7 @@
 import { request, waitFor } from '@app/testing';
 import { Books, placeOrders, type Style } from '../orders';
 import { check, type Scenario } from '../scenario';
-import { buildTrail, formatTrail, type TrailStep } from '../trail';
+import { buildTrail, formatTrail, handledBy, type TrailStep } from '../trail';
 import { TrailSpy } from '../trail-spy';
 
 /** What each style's trail must show: message types and the queues that handled them. */
@@ -71,7 +71,7 @@ export const twoStyles: Scenario = {
   async run({ system, progress, say }) {
     await system.ensureRunning();
     const books = new Books(system);
-    const spy = await TrailSpy.open(system.brokerUrl);
+    const spy = await TrailSpy.open(system.vhost.url);
     const statisticsUrl = `${system.url('statistics')}/statistics`;
     try {
       const before = (await request(statisticsUrl)).body.orders as number;
@@ -81,7 +81,7 @@ export const twoStyles: Scenario = {
       const [commandId = ''] = await placeOrders(system.url('order'), 1, { style: 'command' });
       const ids = { event: eventId, command: commandId };
       const trailOf = (style: Style): TrailStep[] =>
-        buildTrail(ids[style], spy.seen, system.handled());
+        buildTrail(ids[style], spy.seen, handledBy(system.processes));
       const settled = (style: Style): boolean => trailProblems(style, trailOf(style)).length === 0;
       await waitFor(
         'both orders to complete and their trails to be whole',

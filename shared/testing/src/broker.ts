@@ -19,10 +19,28 @@ export interface TestVhost {
  */
 export async function createTestVhost(label: string): Promise<TestVhost> {
   const infrastructure = currentInfrastructure();
-  const name = uniqueTestName(label);
-  const base = new URL(infrastructure.rabbitmqUrl);
+  return makeVhost({
+    rabbitmqUrl: infrastructure.rabbitmqUrl,
+    managementUrl: infrastructure.rabbitmqManagementUrl,
+    name: uniqueTestName(label),
+  });
+}
+
+/**
+ * Creates the vhost `name` with every permission on it for the user of `rabbitmqUrl`,
+ * deleting one of that name first when `replace` is set.
+ */
+export async function makeVhost(options: {
+  rabbitmqUrl: string;
+  managementUrl?: string | undefined;
+  name: string;
+  replace?: boolean;
+}): Promise<TestVhost> {
+  const { rabbitmqUrl, managementUrl, name } = options;
+  const base = new URL(rabbitmqUrl);
   const user = decodeURIComponent(base.username || 'guest');
-  const admin = vhostAdmin(infrastructure.rabbitmqManagementUrl);
+  const admin = vhostAdmin(managementUrl);
+  if (options.replace) await admin.deleteVhost(name);
   await admin.addVhost(name, user);
   const url = new URL(base.toString());
   url.pathname = `/${encodeURIComponent(name)}`;

@@ -1,15 +1,44 @@
-export * from './broker';
-export * from './builders';
-export * from './databases';
-export * from './http';
-export * from './infrastructure';
-export * from './names';
-export * from './processes';
-export * from './test-broker';
-export * from './wait';
-export * from './system';
-export * from './service-under-test';
-export * from './ledger';
-export * from './tcp-proxy';
-export * from './named-resources';
-export * from './least-privilege';
+// The harness's public face: what tests, the demo and the bench may use.
+
+/** A system of services as real processes (end-to-end tests, demo, bench). */
+export {
+  startSystem,
+  unbuiltServices,
+  RunningSystem,
+  type SystemOptions,
+  type SystemVhost,
+  type Servers,
+  type Faults,
+} from './system';
+export type { ServiceProcess } from './processes';
+/** One service in-process, on its own vhost and database (a service's integration tests). */
+export {
+  startServiceUnderTest,
+  type ServiceUnderTest,
+  type StartedService,
+} from './service-under-test';
+
+/** Real infrastructure: where the servers are, vhosts and databases of a test's own. */
+export {
+  LOCAL_DEFAULTS,
+  currentInfrastructure,
+  serverProblems,
+  redact,
+  type Infrastructure,
+} from './infrastructure';
+export { default as globalSetup } from './global-setup';
+export { createTestVhost, type TestVhost } from './broker';
+export { createTestDatabase, REPO_ROOT, type TestDatabase } from './databases';
+export type { NamedDatabase } from './named-resources';
+export { uniqueTestName } from './names';
+export { freePort } from './processes';
+
+/** Driving and observing: HTTP, the broker, waiting, the books, faults on the wire. */
+export { request } from './http';
+export { TestBroker, type Spy, type ReceivedMessage } from './test-broker';
+export { waitFor } from './wait';
+export { checkLedger, type Ledger } from './ledger';
+export { TcpProxy, type TcpTarget } from './tcp-proxy';
+
+/** Builders of valid messages and requests, with overrides. */
+export { anAddress, anItem, anOrderRequest, aNewOrder } from './builders';

@@ -1,4 +1,4 @@
-import type { TestSystem } from './system';
+import type { RunningSystem } from './system';
 
 /** The outcome of the ledger check: every order accounted for in every service, once. */
 export interface Ledger {
@@ -21,13 +21,13 @@ export interface Ledger {
  * hears only NewOrder). Redeliveries are reported, not failed: at-least-once allows them.
  */
 export async function checkLedger(
-  system: TestSystem,
+  system: Pick<RunningSystem, 'databases' | 'services'>,
   orderIds: string[],
   style: 'event' | 'command' = 'event',
 ): Promise<Ledger> {
   const { databases } = system;
   const perOrder = async (
-    db: keyof TestSystem['databases'],
+    db: keyof RunningSystem['databases'],
     sql: string,
   ): Promise<Map<string, number>> => {
     const rows = await databases[db].query<{ order_id: string; n: string }>(sql, [orderIds]);

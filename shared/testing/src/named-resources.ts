@@ -1,5 +1,5 @@
 import type { TestVhost } from './broker';
-import { vhostAdmin } from './broker';
+import { makeVhost } from './broker';
 import { createMigratedDatabase, dropDatabase, type MigratedDatabase } from './databases';
 
 /**
@@ -46,18 +46,6 @@ export async function recreateVhost(options: {
   managementUrl?: string | undefined;
   name: string;
 }): Promise<TestVhost | undefined> {
-  const { rabbitmqUrl, managementUrl, name } = options;
-  assertDisposableName(name);
-  const base = new URL(rabbitmqUrl);
-  const user = decodeURIComponent(base.username || 'guest');
-  const admin = vhostAdmin(managementUrl);
-  try {
-    await admin.deleteVhost(name);
-    await admin.addVhost(name, user);
-  } catch {
-    return undefined;
-  }
-  const url = new URL(base.toString());
-  url.pathname = `/${encodeURIComponent(name)}`;
-  return { name, url: url.toString(), delete: () => admin.deleteVhost(name) };
+  assertDisposableName(options.name);
+  return makeVhost({ ...options, replace: true }).catch(() => undefined);
 }

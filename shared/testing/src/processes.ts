@@ -6,6 +6,8 @@ import { waitFor } from './wait';
 
 /** A service started the way `make up` starts it: compiled JavaScript under node. */
 export class ServiceProcess {
+  /** The instance's name: the service's, or `<service>-<n>` when a system names instances. */
+  readonly label: string;
   readonly logs: Record<string, unknown>[] = [];
   readonly output: string[] = [];
   private exit: Promise<number | null>;
@@ -14,7 +16,9 @@ export class ServiceProcess {
     readonly service: string,
     readonly port: number,
     private readonly child: ChildProcess,
+    label?: string,
   ) {
+    this.label = label ?? service;
     this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     let buffered = '';
     const collect = (chunk: Buffer): void => {
@@ -34,7 +38,12 @@ export class ServiceProcess {
     child.stderr?.on('data', collect);
   }
 
-  static start(service: string, env: Record<string, string>, port: number): ServiceProcess {
+  static start(
+    service: string,
+    env: Record<string, string>,
+    port: number,
+    label?: string,
+  ): ServiceProcess {
     const child = spawn(
       process.execPath,
       [path.join(REPO_ROOT, 'services', service, 'dist', 'main.js')],
@@ -50,7 +59,7 @@ export class ServiceProcess {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    return new ServiceProcess(service, port, child);
+    return new ServiceProcess(service, port, child, label);
   }
 
   get url(): string {
@@ -59,6 +68,11 @@ export class ServiceProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** True once the process has exited, however it ended. */
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
   }
 
   async waitUntilReady(timeoutMs = 30_000): Promise<void> {

@@ -41,6 +41,7 @@ export async function startServiceUnderTest<S extends StartedService>(
     RABBITMQ_URL: vhost.url,
     LOG_LEVEL: 'silent',
     RETRY_DELAYS_MS: '50,100',
+    ALLOW_FAULT_SWITCHES: 'true',
     ...env,
   });
   const url = `http://127.0.0.1:${running.port}`;

@@ -1,0 +1,9 @@
+/** The scenarios, in the order the demo runs them. */
+export const ScenarioIds = [
+  'two-styles',
+  'buffering',
+  'guaranteed-delivery',
+  'decoupling',
+  'scale',
+] as const;
+export type ScenarioId = (typeof ScenarioIds)[number];
