@@ -24,6 +24,9 @@ die() {
   exit 1
 }
 
+# ORDER for order. Bash 3.2 (macOS) cannot upper-case in an expansion.
+upper() { printf '%s' "$1" | tr '[:lower:]' '[:upper:]'; }
+
 port_of() {
   local default
   case $1 in
@@ -33,14 +36,20 @@ port_of() {
     statistics) default=3004 ;;
     *) die "unknown service '$1' (known: ${ALL_SERVICES[*]})" ;;
   esac
-  local var="${1^^}_PORT"
+  local var
+  var="$(upper "$1")_PORT"
   echo "${!var:-$default}"
 }
 
 # Milliseconds on a sub-second clock; $SECONDS would cut a deadline short by up to 1 s.
+# EPOCHREALTIME needs bash 5; bash 3.2 (macOS) falls back to whole seconds.
 now_ms() {
-  local us=${EPOCHREALTIME//[.,]/}
-  echo $((us / 1000))
+  if [[ -n ${EPOCHREALTIME:-} ]]; then
+    local us=${EPOCHREALTIME//[.,]/}
+    echo $((us / 1000))
+  else
+    echo $(($(date +%s) * 1000))
+  fi
 }
 
 ready_url() { echo "http://127.0.0.1:$(port_of "$1")/health/ready"; }
@@ -89,12 +98,12 @@ start_one() {
   [[ -f $main ]] || die "$main is missing; run 'make build' first"
   # Something else on the port would answer the readiness check in our place.
   if port_in_use "$port"; then
-    die "$name: port $port is already in use by another process; stop it or set ${name^^}_PORT"
+    die "$name: port $port is already in use by another process; stop it or set $(upper "$name")_PORT"
   fi
 
   if [[ -f $log ]]; then mv -f "$log" "$log.1"; fi
-  db_var="${name^^}_DATABASE_URL"
-  broker_var="${name^^}_RABBITMQ_URL"
+  db_var="$(upper "$name")_DATABASE_URL"
+  broker_var="$(upper "$name")_RABBITMQ_URL"
   # A DATABASE_URL exported in the shell would point all four services at one database.
   local -a env_vars=(-u DATABASE_URL -u RABBITMQ_URL "PORT=$port")
   # A workshop/dev path: FAULT_* and /admin/faults work here (services refuse them otherwise).
@@ -110,9 +119,10 @@ start_one() {
 
   # setsid detaches the service from this terminal: Node resets inherited signal
   # dispositions, so nohup alone would not keep Ctrl-C or a closed terminal from killing it.
+  # (macOS has no setsid; bash 3.2 calls an empty array unbound, hence the ${...+...}.)
   local -a detach=()
   if command -v setsid >/dev/null; then detach=(setsid); fi
-  env "${env_vars[@]}" nohup "${detach[@]}" node "$main" >>"$log" 2>&1 </dev/null &
+  env "${env_vars[@]}" nohup ${detach[@]+"${detach[@]}"} node "$main" >>"$log" 2>&1 </dev/null &
   echo $! >"$(pid_file "$name")"
   echo "$name: started (pid $!, port $port, log $log)"
 }
