@@ -2,6 +2,7 @@
 # The compose system on this machine, for `make compose-up`, `make compose-down` and
 # `make compose-test` (docs/docker.md).
 #
+#   scripts/docker/compose.sh engine a Docker engine that answers (see `up`), nothing else
 #   scripts/docker/compose.sh up     engine (installed and started if none answers, Debian
 #                                    as root), base images (official, or stand-ins built
 #                                    from Debian's packages when they cannot be pulled), the
@@ -241,11 +242,12 @@ cmd_test() {
 }
 
 case ${1:-} in
+  engine) ensure_engine ;;
   up) cmd_up ;;
   down) cmd_down ;;
   test) cmd_test ;;
   *)
-    echo "usage: scripts/docker/compose.sh up|down|test" >&2
+    echo "usage: scripts/docker/compose.sh engine|up|down|test" >&2
     exit 2
     ;;
 esac
