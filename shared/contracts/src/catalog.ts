@@ -1,16 +1,22 @@
 import type { z } from 'zod';
 import {
+  AuthorizationAcceptedSchema,
+  AuthorizationDeclinedSchema,
+  AuthorizePaymentSchema,
   CreateInvoiceSchema,
   InvoiceCreatedSchema,
   InvoiceIssuedSchema,
   NewOrderSchema,
+  OrderCancelledSchema,
+  PaymentAuthorizedSchema,
+  PaymentDeclinedSchema,
   ShipmentCreatedSchema,
   ShipmentPreparedSchema,
   ShipOrderSchema,
 } from './messages';
 
 /** The services of the system; also each one's AMQP `appId` and broker user name. */
-export const ServiceNames = ['order', 'invoicing', 'shipping', 'statistics'] as const;
+export const ServiceNames = ['order', 'invoicing', 'shipping', 'statistics', 'payment'] as const;
 export type ServiceName = (typeof ServiceNames)[number];
 
 /** Exchanges of DESIGN.md section 4, each owned (declared, and alone written to) by one service. */
@@ -21,6 +27,8 @@ export const Exchanges = {
   invoicingCommands: { name: 'invoicing.commands', type: 'direct', owner: 'invoicing' },
   shippingCommands: { name: 'shipping.commands', type: 'direct', owner: 'shipping' },
   orderReplies: { name: 'order.replies', type: 'direct', owner: 'order' },
+  paymentCommands: { name: 'payment.commands', type: 'direct', owner: 'payment' },
+  paymentEvents: { name: 'payment.events', type: 'topic', owner: 'payment' },
 } as const satisfies Record<string, { name: string; type: 'topic' | 'direct'; owner: ServiceName }>;
 export type ExchangeName = (typeof Exchanges)[keyof typeof Exchanges]['name'];
 
@@ -92,6 +100,54 @@ export const Messages = {
     routingKey: 'ShipmentCreated',
     senders: ['shipping'],
   },
+  OrderCancelled: {
+    type: 'OrderCancelled',
+    kind: 'event',
+    schema: OrderCancelledSchema,
+    exchange: 'order.events',
+    routingKey: 'order.cancelled',
+    senders: ['order'],
+  },
+  AuthorizePayment: {
+    type: 'AuthorizePayment',
+    kind: 'command',
+    schema: AuthorizePaymentSchema,
+    exchange: 'payment.commands',
+    routingKey: 'AuthorizePayment',
+    senders: ['order'],
+  },
+  PaymentAuthorized: {
+    type: 'PaymentAuthorized',
+    kind: 'reply',
+    schema: PaymentAuthorizedSchema,
+    exchange: 'order.replies',
+    routingKey: 'PaymentAuthorized',
+    senders: ['payment'],
+  },
+  PaymentDeclined: {
+    type: 'PaymentDeclined',
+    kind: 'reply',
+    schema: PaymentDeclinedSchema,
+    exchange: 'order.replies',
+    routingKey: 'PaymentDeclined',
+    senders: ['payment'],
+  },
+  AuthorizationAccepted: {
+    type: 'AuthorizationAccepted',
+    kind: 'event',
+    schema: AuthorizationAcceptedSchema,
+    exchange: 'payment.events',
+    routingKey: 'authorization.accepted',
+    senders: ['payment'],
+  },
+  AuthorizationDeclined: {
+    type: 'AuthorizationDeclined',
+    kind: 'event',
+    schema: AuthorizationDeclinedSchema,
+    exchange: 'payment.events',
+    routingKey: 'authorization.declined',
+    senders: ['payment'],
+  },
 } as const satisfies Record<string, MessageDefinition>;
 
 export type MessageType = keyof typeof Messages;
@@ -99,3 +155,19 @@ export type PayloadOf<T extends MessageType> = z.infer<(typeof Messages)[T]['sch
 
 export const isMessageType = (type: unknown): type is MessageType =>
   typeof type === 'string' && Object.hasOwn(Messages, type);
+
+/**
+ * What a use case wants said: a message of the contract and its payload, and for a
+ * command the exchange its reply goes to. How it travels (ids, causation, trace, outbox)
+ * is the data access's business.
+ */
+export type MessageIntent = {
+  [T in MessageType]: { type: T; payload: PayloadOf<T>; replyTo?: string };
+}[MessageType];
+
+/** A message intent, typed by its message type. */
+export const say = <T extends MessageType>(
+  type: T,
+  payload: PayloadOf<T>,
+  replyTo?: string,
+): MessageIntent => ({ type, payload, ...(replyTo ? { replyTo } : {}) }) as MessageIntent;
