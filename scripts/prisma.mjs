@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SERVICES = ['order', 'invoicing', 'shipping', 'statistics'];
+export const SERVICES = ['order', 'invoicing', 'shipping', 'statistics', 'payment'];
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -79,7 +79,7 @@ function runPrisma(service, args, databaseUrl) {
 
 /**
  * `prisma migrate deploy` for one service, its output prefixed with the service's name.
- * The four run at once: each CLI lingers about ten seconds after its work before it exits.
+ * They run at once: each CLI lingers about ten seconds after its work before it exits.
  */
 function migrate(service) {
   const url = databaseUrlFor(service);

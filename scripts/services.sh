@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the four services as background processes on this machine (the path `make up` takes).
+# Runs the services as background processes on this machine (the path `make up` takes).
 #
 #   scripts/services.sh start [service...]   start, then wait until each /health/ready is 200
 #   scripts/services.sh stop [service...]    SIGTERM, wait up to 15 s, then SIGKILL
@@ -13,7 +13,7 @@ set +m # without job control, `setsid` below execs in place, so $! is the node p
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly ALL_SERVICES=(order invoicing shipping statistics)
+readonly ALL_SERVICES=(order invoicing shipping statistics payment)
 readonly RUN_DIR=.run
 readonly LOG_DIR=$RUN_DIR/logs
 readonly READY_TIMEOUT_S=${READY_TIMEOUT_S:-60}
@@ -34,6 +34,7 @@ port_of() {
     invoicing) default=3002 ;;
     shipping) default=3003 ;;
     statistics) default=3004 ;;
+    payment) default=3005 ;;
     *) die "unknown service '$1' (known: ${ALL_SERVICES[*]})" ;;
   esac
   local var
@@ -104,7 +105,7 @@ start_one() {
   if [[ -f $log ]]; then mv -f "$log" "$log.1"; fi
   db_var="$(upper "$name")_DATABASE_URL"
   broker_var="$(upper "$name")_RABBITMQ_URL"
-  # A DATABASE_URL exported in the shell would point all four services at one database.
+  # A DATABASE_URL exported in the shell would point every service at one database.
   local -a env_vars=(-u DATABASE_URL -u RABBITMQ_URL "PORT=$port")
   # A workshop/dev path: FAULT_* and /admin/faults work here (services refuse them otherwise).
   env_vars+=("ALLOW_FAULT_SWITCHES=${ALLOW_FAULT_SWITCHES:-true}")
