@@ -25,10 +25,13 @@ export interface OrderRow {
   updatedAt: number;
 }
 
+/** The services that publish, and so have an outbox. */
+export type Publisher = Exclude<ServiceName, 'statistics'>;
+
 /** The timestamps the services recorded for a set of orders (epoch ms, millisecond precision). */
 export interface Timeline {
   orders: OrderRow[];
-  outbox: Record<Exclude<ServiceName, 'statistics'>, OutboxRow[]>;
+  outbox: Record<Publisher, OutboxRow[]>;
   inbox: Record<ServiceName, InboxRow[]>;
 }
 
@@ -64,7 +67,7 @@ export function stagesOf(placed: readonly PlacedOrder[], timeline: Timeline): St
   // Where each message from Order was received, per consumer, and when.
   const orderMessages = new Map(timeline.outbox.order.map((row) => [row.messageId, row]));
   const received = new Map<string, number>(); // `${service}|${orderId}` -> receivedAt
-  for (const service of ['invoicing', 'shipping', 'statistics'] as const) {
+  for (const service of ['invoicing', 'shipping', 'statistics', 'payment'] as const) {
     for (const row of timeline.inbox[service]) {
       const message = orderMessages.get(row.messageId);
       const order = message && byId.get(message.orderId);
@@ -76,7 +79,7 @@ export function stagesOf(placed: readonly PlacedOrder[], timeline: Timeline): St
 
   // The outcomes on their way back: from the consumer's inbox to Order's.
   const backAtOrder = new Map(timeline.inbox.order.map((row) => [row.messageId, row]));
-  for (const service of ['invoicing', 'shipping'] as const) {
+  for (const service of ['invoicing', 'shipping', 'payment'] as const) {
     for (const row of timeline.outbox[service]) {
       if (!byId.has(row.orderId)) continue;
       if (row.sentAt !== undefined) {

@@ -1,6 +1,6 @@
 import type { ServiceName } from '@app/contracts';
 import type { NamedDatabase } from '@app/testing';
-import type { InboxRow, OrderRow, OutboxRow, Timeline } from './timeline';
+import type { InboxRow, OrderRow, OutboxRow, Publisher, Timeline } from './timeline';
 
 type Databases = Record<ServiceName, NamedDatabase>;
 
@@ -8,7 +8,7 @@ const epochMs = (column: string): string => `(extract(epoch FROM ${column}) * 10
 
 /** The timestamps each service recorded in its own database for these orders. */
 export async function readTimeline(databases: Databases, orderIds: string[]): Promise<Timeline> {
-  const outbox = async (service: 'order' | 'invoicing' | 'shipping'): Promise<OutboxRow[]> => {
+  const outbox = async (service: Publisher): Promise<OutboxRow[]> => {
     const rows = await databases[service].query<{
       message_id: string;
       type: string;
@@ -59,27 +59,35 @@ export async function readTimeline(databases: Databases, orderIds: string[]): Pr
     createdAt: row.created,
     updatedAt: row.updated,
   }));
-  const [fromOrder, fromInvoicing, fromShipping] = await Promise.all([
+  const [fromOrder, fromInvoicing, fromShipping, fromPayment] = await Promise.all([
     outbox('order'),
     outbox('invoicing'),
     outbox('shipping'),
+    outbox('payment'),
   ]);
   const sentByOrder = fromOrder.map((row) => row.messageId);
-  const outcomes = [...fromInvoicing, ...fromShipping].map((row) => row.messageId);
-  const [atInvoicing, atShipping, atStatistics, atOrder] = await Promise.all([
+  const outcomes = [...fromInvoicing, ...fromShipping, ...fromPayment].map((row) => row.messageId);
+  const [atInvoicing, atShipping, atStatistics, atPayment, atOrder] = await Promise.all([
     inbox('invoicing', sentByOrder),
     inbox('shipping', sentByOrder),
     inbox('statistics', sentByOrder),
+    inbox('payment', sentByOrder),
     inbox('order', outcomes),
   ]);
   return {
     orders,
-    outbox: { order: fromOrder, invoicing: fromInvoicing, shipping: fromShipping },
+    outbox: {
+      order: fromOrder,
+      invoicing: fromInvoicing,
+      shipping: fromShipping,
+      payment: fromPayment,
+    },
     inbox: {
       order: atOrder,
       invoicing: atInvoicing,
       shipping: atShipping,
       statistics: atStatistics,
+      payment: atPayment,
     },
   };
 }

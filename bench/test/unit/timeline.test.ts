@@ -13,6 +13,7 @@ const timeline: Timeline = {
     shipping: [
       { messageId: 'm3', type: 'ShipmentPrepared', orderId: order, createdAt: 13, sentAt: 20 },
     ],
+    payment: [],
   },
   inbox: {
     invoicing: [
@@ -24,6 +25,7 @@ const timeline: Timeline = {
     statistics: [
       { messageId: 'm1', consumer: 'statistics.new-order', type: 'NewOrder', receivedAt: 9 },
     ],
+    payment: [],
     order: [
       { messageId: 'm2', consumer: 'order.invoice-issued', type: 'InvoiceIssued', receivedAt: 25 },
       {
