@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-// Relative, not @app/testing: jest's global set-up imports this file without the module map.
-import { currentInfrastructure } from '../../shared/testing/src/infrastructure';
+// jest's global set-up loads this file without the module map: @app/testing is its build.
+import { currentInfrastructure } from '@app/testing';
 
 const run = promisify(execFile);
 

@@ -1,3 +1,4 @@
+// jest's global set-up loads this file without the module map: @app/testing is its build.
 import { globalSetup } from '@app/testing';
 import { ensureBrokerRunning } from './broker-app';
 

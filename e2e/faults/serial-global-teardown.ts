@@ -1,4 +1,4 @@
-import globalTeardown from '../../shared/testing/src/global-teardown';
+import { globalTeardown } from '@app/testing';
 import { ensureBrokerRunning } from './broker-app';
 
 /** Global tear-down of the `faults-serial` project: the broker app is left running, whatever happened. */

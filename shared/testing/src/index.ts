@@ -27,6 +27,7 @@ export {
   type Infrastructure,
 } from './infrastructure';
 export { default as globalSetup } from './global-setup';
+export { default as globalTeardown } from './global-teardown';
 export { createTestVhost, type TestVhost } from './broker';
 export { createTestDatabase, REPO_ROOT, type TestDatabase } from './databases';
 export type { NamedDatabase } from './named-resources';
