@@ -3,6 +3,7 @@
 # `make compose-test` (docs/docker.md).
 #
 #   scripts/docker/compose.sh engine a Docker engine that answers (see `up`), nothing else
+#   scripts/docker/compose.sh engine-stop   stop the dockerd that `engine`/`up` started here
 #   scripts/docker/compose.sh up     engine (installed and started if none answers, Debian
 #                                    as root), base images (official, or stand-ins built
 #                                    from Debian's packages when they cannot be pulled), the
@@ -193,6 +194,9 @@ test_cleanup() {
     # Images the rebuild left untagged, and build cache beyond a few GB: the disk is shared.
     $DOCKER image prune -f --filter "$LABEL_FILTER" >/dev/null
     $DOCKER builder prune -f --keep-storage 4GB >/dev/null 2>&1
+    # An engine this test started is stopped again (KEEP_ENGINE=1 keeps it): a test run
+    # must not leave the machine different from how it found it.
+    if [[ ${ENGINE_WAS_UP:-} != 1 && ${KEEP_ENGINE:-} != 1 ]]; then stop_engine_we_started; fi
   fi
   rm -rf "${TEST_REPORTS:-}"
   if ((rc == 0)); then
@@ -207,6 +211,8 @@ cmd_test() {
   TEST_STARTED=$SECONDS
   export COMPOSE_PROJECT_NAME=${COMPOSE_TEST_PROJECT:-amr-compose-test}
   step "engine"
+  ENGINE_WAS_UP=0
+  if engine_answers; then ENGINE_WAS_UP=1; fi
   ensure_engine
   trap test_cleanup EXIT
   # A run killed half-way leaves its project behind: start from nothing.
@@ -243,11 +249,12 @@ cmd_test() {
 
 case ${1:-} in
   engine) ensure_engine ;;
+  engine-stop) stop_engine_we_started ;;
   up) cmd_up ;;
   down) cmd_down ;;
   test) cmd_test ;;
   *)
-    echo "usage: scripts/docker/compose.sh engine|up|down|test" >&2
+    echo "usage: scripts/docker/compose.sh engine|engine-stop|up|down|test" >&2
     exit 2
     ;;
 esac

@@ -55,6 +55,8 @@ ensure_engine() {
   # Not systemd: these machines have none. overlay2, not vfs (vfs fills the disk).
   log "starting dockerd (log: /tmp/dockerd.log)"
   nohup dockerd --iptables=false --storage-driver=overlay2 >/tmp/dockerd.log 2>&1 </dev/null &
+  mkdir -p .run
+  echo $! >.run/dockerd.pid
   local deadline=$((SECONDS + 60))
   until engine_answers; do
     if ((SECONDS >= deadline)); then
@@ -64,6 +66,22 @@ ensure_engine() {
     sleep 1
   done
   log "dockerd answers ($($DOCKER version --format '{{.Server.Version}}'))"
+}
+
+# Stops the dockerd that ensure_engine started (pid in .run/dockerd.pid), and only that one.
+# A test harness that uses testcontainers whenever an engine answers would otherwise pick
+# this engine up and try to pull images that cannot be pulled here.
+stop_engine_we_started() {
+  local pid
+  [[ -f .run/dockerd.pid ]] || return 0
+  pid=$(<.run/dockerd.pid)
+  rm -f .run/dockerd.pid
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 0
+  ps -p "$pid" -o comm= 2>/dev/null | grep -q dockerd || return 0
+  log "stopping the dockerd this script started (pid $pid)"
+  kill -TERM "$pid"
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
 }
 
 # docker build with the host's network (npm registry) and, when NODE_EXTRA_CA_CERTS names a
