@@ -6,6 +6,8 @@
 //     (the image would not ship it);
 //   - .dockerignore keeps a workspace's manifest, tsconfig.json or src/ out of the build
 //     context, or a root file the build needs;
+//   - a service under services/ has no container in docker-compose.yml (or migrate is not
+//     given its database);
 //   - the Dockerfile lists workspaces by hand instead of asking scripts/docker/workspaces.mjs,
 //     or no longer runs `npm run build`.
 import { existsSync, readFileSync } from 'node:fs';
@@ -156,6 +158,24 @@ for (const [needle, what] of [
   ['npm run build', 'compile with npm run build'],
 ]) {
   if (!instructions.includes(needle)) problem(`Dockerfile: does not ${what}`);
+}
+
+// 4. docker-compose.yml runs every service and migrates its database.
+const composeFile = path.join(root, 'docker-compose.yml');
+if (existsSync(composeFile)) {
+  const compose = readFileSync(composeFile, 'utf8');
+  for (const dir of workspaces.filter((d) => d.startsWith('services/'))) {
+    const name = dir.slice('services/'.length);
+    if (!compose.includes(`${dir}/dist/main.js`)) {
+      problem(`docker-compose.yml has no container running ${dir}/dist/main.js`);
+    }
+    if (
+      existsSync(path.join(root, dir, 'prisma')) &&
+      !compose.includes(`${name.toUpperCase()}_DATABASE_URL:`)
+    ) {
+      problem(`docker-compose.yml: migrate is not given ${name.toUpperCase()}_DATABASE_URL`);
+    }
+  }
 }
 
 if (problems.length > 0) {

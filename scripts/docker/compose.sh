@@ -17,7 +17,7 @@
 #                                    the demo profile's two-styles scenario; then everything
 #                                    torn down (containers, network, volumes) even on failure
 #
-# Host ports: ORDER_PORT, INVOICING_PORT, SHIPPING_PORT, STATISTICS_PORT (3001-3004),
+# Host ports: ORDER_PORT, INVOICING_PORT, SHIPPING_PORT, STATISTICS_PORT, PAYMENT_PORT (3001-3005),
 # RABBITMQ_PORT (5672), RABBITMQ_MANAGEMENT_PORT (15672), POSTGRES_PORT (5432). One that is
 # unset and taken on this machine is replaced by a free one, and said so. `test` keeps off
 # the machine's own servers: RabbitMQ and Postgres go to 35672, 35673 and 35432 or above.
@@ -65,6 +65,7 @@ pick_ports() { # pick_ports RABBITMQ POSTGRES MANAGEMENT: the preferred broker/d
   pick_port INVOICING_PORT 3002
   pick_port SHIPPING_PORT 3003
   pick_port STATISTICS_PORT 3004
+  pick_port PAYMENT_PORT 3005
 }
 
 base_images() {
@@ -141,6 +142,7 @@ All healthy (compose project ${COMPOSE_PROJECT_NAME:-$(basename "$PWD")}, $COMPO
   invoicing    http://127.0.0.1:$INVOICING_PORT
   shipping     http://127.0.0.1:$SHIPPING_PORT
   statistics   http://127.0.0.1:$STATISTICS_PORT
+  payment      http://127.0.0.1:$PAYMENT_PORT
   RabbitMQ     amqp://127.0.0.1:$RABBITMQ_PORT   management UI http://127.0.0.1:$RABBITMQ_MANAGEMENT_PORT (${RABBITMQ_USER:-app}/${RABBITMQ_PASSWORD:-app})
   Postgres     postgresql://postgres@127.0.0.1:$POSTGRES_PORT (password ${POSTGRES_PASSWORD:-postgres})
 logs: $COMPOSE logs -f    demo: $COMPOSE --profile demo run --rm demo    stop: make compose-down

@@ -3,7 +3,7 @@
 // one order per style (event, command) to COMPLETED, then exactly one invoice and one
 // shipment per order, and Statistics counting the event-style order (and only it).
 // Expects empty databases (a fresh compose project). Exit code 0 when everything held.
-//   ORDER_PORT=3001 INVOICING_PORT=3002 SHIPPING_PORT=3003 STATISTICS_PORT=3004 \
+//   ORDER_PORT=3001 INVOICING_PORT=3002 SHIPPING_PORT=3003 STATISTICS_PORT=3004 PAYMENT_PORT=3005 \
 //     node scripts/docker/smoke.mjs
 const host = process.env.SMOKE_HOST ?? '127.0.0.1';
 const base = (name, port) => `http://${host}:${process.env[`${name}_PORT`] ?? port}`;
@@ -11,6 +11,7 @@ const ORDER = base('ORDER', 3001);
 const INVOICING = base('INVOICING', 3002);
 const SHIPPING = base('SHIPPING', 3003);
 const STATISTICS = base('STATISTICS', 3004);
+const PAYMENT = base('PAYMENT', 3005);
 const TIMEOUT_MS = Number(process.env.SMOKE_TIMEOUT_S ?? 60) * 1000;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -80,6 +81,12 @@ async function main() {
       `${style}: exactly one shipment, the one the order names (${shipments.length} found)`,
     );
   }
+  // Payment answers on its published port (what it decides per order is its own tests' job).
+  const payments = await getJson(`${PAYMENT}/payments?orderId=${placed.event.id}`);
+  check(
+    Array.isArray(payments),
+    `payment answers GET /payments?orderId= (${payments.length} found)`,
+  );
   // Statistics hears NewOrder events only: the event-style order, not the command-style one.
   const deadline = Date.now() + TIMEOUT_MS;
   let statistics;
