@@ -1,9 +1,10 @@
 import type { LineItem, MessageIntent, ShippingAddress } from '@app/contracts';
 import { messagesFor, type IncomingMessage } from '@app/broker';
-import { isUniqueViolation, writeOnce } from '@app/store';
-import type { MessagingStyle, Order, OrderChange, OrderStatus } from '../domain/order';
+import { claimInbox, isUniqueViolation, writeOnce } from '@app/store';
+import type { MessagingStyle, Order, OrderStatus } from '../domain/order';
+import type { Transition } from '../domain/order-saga';
 import type { PlacedOrders } from '../domain/place-order.use-case';
-import type { FailedOrders, OrderSaga } from '../domain/record-outcome.use-case';
+import type { FailedOrders, OrderSaga, Outcome } from '../domain/record-outcome.use-case';
 import type { Database } from './prisma';
 
 /** An order row with its items as JSON, under the domain's field names (ORDER_WITH_ITEMS). */
@@ -18,6 +19,8 @@ interface OrderRecord {
   invoiceId: string | null;
   shipmentId: string | null;
   failureReason: string | null;
+  paymentId: string | null;
+  cancellationReason: string | null;
   requestHash: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -32,7 +35,8 @@ const ORDER_WITH_ITEMS = `
   SELECT o.id, o.status, o.style, o.customer_id AS "customerId", o.currency,
          o.total_cents AS "totalCents", o.shipping_address AS "shippingAddress",
          o.invoice_id AS "invoiceId", o.shipment_id AS "shipmentId",
-         o.failure_reason AS "failureReason", o.request_hash AS "requestHash",
+         o.failure_reason AS "failureReason", o.payment_id AS "paymentId",
+         o.cancellation_reason AS "cancellationReason", o.request_hash AS "requestHash",
          o.created_at AS "createdAt", o.updated_at AS "updatedAt",
          (SELECT coalesce(json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity,
                    'unitPriceCents', i.unit_price_cents) ORDER BY i.position), '[]')
@@ -144,12 +148,11 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
     this.outboxWritten();
   }
 
-  /** Marks the order FAILED with the reason; the first reason recorded is kept. */
+  /** Marks the order FAILED with the reason, unless it is terminal already. */
   async markFailed(orderId: string, reason: string): Promise<void> {
     await this.db.$executeRawUnsafe(
-      `UPDATE orders SET status = 'FAILED', updated_at = now(),
-              failure_reason = COALESCE(failure_reason, $2)
-        WHERE id = $1::uuid`,
+      `UPDATE orders SET status = 'FAILED', updated_at = now(), failure_reason = $2
+        WHERE id = $1::uuid AND status NOT IN ('COMPLETED', 'CANCELLED', 'FAILED')`,
       orderId,
       reason,
     );
@@ -171,44 +174,56 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
   private async applyOnce(
     message: Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>,
     orderId: string,
-    decide: (order: Order) => OrderChange,
-  ): Promise<{ outcome: 'processed'; order: Order } | { outcome: 'duplicate' }> {
+    decide: (order: Order) => Transition | 'ignored',
+  ): Promise<{ outcome: Outcome; order?: Order }> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
       const seen = await this.findById(orderId);
       if (!seen) throw new UnknownOrderError(orderId);
-      const order: Order = { ...seen, ...decide(seen), updatedAt: new Date() };
+      const decision = decide(seen);
+      if (decision === 'ignored') {
+        const first = await claimInbox(this.db, message.inbox);
+        return { outcome: first ? 'ignored' : 'duplicate', order: seen };
+      }
+      const order: Order = { ...seen, ...decision.change, updatedAt: new Date() };
+      const messages = messagesFor(decision.say, 'order', message.envelope);
       let written: number;
       try {
         written = await writeOnce(
           this.db,
           {
-            sql: `UPDATE orders SET status = $2, invoice_id = $3::uuid, shipment_id = $4::uuid,
-                         failure_reason = $5, updated_at = $6
-                   WHERE id = $1::uuid AND status = $7
-                     AND invoice_id IS NOT DISTINCT FROM $8::uuid
-                     AND shipment_id IS NOT DISTINCT FROM $9::uuid
-                     AND failure_reason IS NOT DISTINCT FROM $10::text`,
+            sql: `UPDATE orders SET status = $2, payment_id = $3::uuid, invoice_id = $4::uuid,
+                         shipment_id = $5::uuid, failure_reason = $6, cancellation_reason = $7,
+                         updated_at = $8
+                   WHERE id = $1::uuid AND status = $9
+                     AND payment_id IS NOT DISTINCT FROM $10::uuid
+                     AND invoice_id IS NOT DISTINCT FROM $11::uuid
+                     AND shipment_id IS NOT DISTINCT FROM $12::uuid`,
             values: [
               order.id,
               order.status,
+              order.paymentId ?? null,
               order.invoiceId ?? null,
               order.shipmentId ?? null,
               order.failureReason ?? null,
+              order.cancellationReason ?? null,
               order.updatedAt,
               seen.status,
+              seen.paymentId ?? null,
               seen.invoiceId ?? null,
               seen.shipmentId ?? null,
-              seen.failureReason ?? null,
             ],
           },
           message.inbox,
-          [],
+          messages,
         );
       } catch (err) {
         if (isUniqueViolation(err)) return { outcome: 'duplicate' };
         throw err;
       }
-      if (written === 1) return { outcome: 'processed', order };
+      if (written === 1) {
+        if (messages.length > 0) this.outboxWritten();
+        return { outcome: 'processed', order };
+      }
     }
     throw new Error(`order ${orderId} kept changing; ${message.inbox.type} will be retried`);
   }
@@ -237,6 +252,8 @@ function toOrder(row: OrderRecord): Order {
     ...(row.invoiceId ? { invoiceId: row.invoiceId } : {}),
     ...(row.shipmentId ? { shipmentId: row.shipmentId } : {}),
     ...(row.failureReason ? { failureReason: row.failureReason } : {}),
+    ...(row.paymentId ? { paymentId: row.paymentId } : {}),
+    ...(row.cancellationReason ? { cancellationReason: row.cancellationReason } : {}),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

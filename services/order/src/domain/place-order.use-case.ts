@@ -14,7 +14,11 @@ export interface PlaceOrderRequest {
   shippingAddress: ShippingAddress;
   currency: string;
   style?: MessagingStyle;
+  /** The test token to pay with; `tok_visa` when none is given. */
+  payment?: { cardToken: string };
 }
+
+export const DEFAULT_CARD_TOKEN = 'tok_visa';
 
 /** Where placed orders are kept (see OrderRepository). */
 export interface PlacedOrders {
@@ -71,7 +75,7 @@ export async function placeOrder(
     createdAt: now,
     updatedAt: now,
   };
-  const messages = intentsFor(order);
+  const messages = intentsFor(order, request.payment?.cardToken ?? DEFAULT_CARD_TOKEN);
   try {
     await deps.orders.insert(
       order,
@@ -104,10 +108,11 @@ function hashRequest(request: PlaceOrderRequest): string {
 
 /**
  * The two styles side by side. Event style: announce `NewOrder` and let whoever is
- * subscribed decide. Command style: tell Invoicing and Shipping what to do, each with
- * the address for its reply.
+ * subscribed (Payment, Invoicing, Shipping, Statistics) decide. Command style: ask Payment
+ * first, with the address for its reply; invoicing and shipping wait for the authorization
+ * (see order-saga.ts).
  */
-export function intentsFor(order: Order): MessageIntent[] {
+export function intentsFor(order: Order, cardToken: string): MessageIntent[] {
   if (order.style === 'event') {
     return [
       say('NewOrder', {
@@ -118,26 +123,21 @@ export function intentsFor(order: Order): MessageIntent[] {
         currency: order.currency,
         shippingAddress: order.shippingAddress,
         placedAt: order.createdAt.toISOString(),
+        payment: { cardToken },
       }),
     ];
   }
-  const replyTo = Exchanges.orderReplies.name;
   return [
     say(
-      'CreateInvoice',
+      'AuthorizePayment',
       {
         orderId: order.id,
         customerId: order.customerId,
-        items: order.items,
-        totalCents: order.totalCents,
+        amountCents: order.totalCents,
         currency: order.currency,
+        cardToken,
       },
-      replyTo,
-    ),
-    say(
-      'ShipOrder',
-      { orderId: order.id, items: order.items, shippingAddress: order.shippingAddress },
-      replyTo,
+      Exchanges.orderReplies.name,
     ),
   ];
 }

@@ -1,61 +1,44 @@
-import { statusAfterOutcome, type Order, type OrderChange, type OrderStatus } from './order';
+import { transition, type OrderEvent, type Transition } from './order-saga';
+import type { Order, OrderStatus } from './order';
 
-/** `duplicate` when the message was handled before and changed nothing now. */
-export type Outcome = 'processed' | 'duplicate';
+/**
+ * `processed`: the order changed; `ignored`: it is terminal and the message changed
+ * nothing; `duplicate`: the message was handled before.
+ */
+export type Outcome = 'processed' | 'ignored' | 'duplicate';
 
 /** The orders, as the message being handled sees them (see OrderRepository.for). */
 export interface OrderSaga {
   /**
-   * Applies `decide`'s change to the order at most once per message, only if the order is
-   * still as `decide` saw it (it reads again otherwise). Resolves to the order afterwards.
+   * Applies what `decide` returns to the order, with its messages, at most once per
+   * message and only if the order is still as `decide` saw it (it reads again otherwise).
+   * `ignored` records the message as handled and changes nothing.
    */
   applyOnce(
     orderId: string,
-    decide: (order: Order) => OrderChange,
-  ): Promise<{ outcome: 'processed'; order: Order } | { outcome: 'duplicate' }>;
+    decide: (order: Order) => Transition | 'ignored',
+  ): Promise<{ outcome: Outcome; order?: Order }>;
 }
 
 export interface RecordResult {
   outcome: Outcome;
-  /** The order's status afterwards; unknown for a duplicate. */
+  /** The order's status afterwards, when it changed. */
   status?: OrderStatus;
 }
 
-/** Records that the order's invoice exists; the order completes once its shipment does too. */
-export async function recordInvoice(
+/** Moves the order's saga on by one event: payment decision, invoice or shipment known. */
+export async function recordOutcome(
   orders: OrderSaga,
-  outcome: { orderId: string; invoiceId: string },
+  orderId: string,
+  event: OrderEvent,
 ): Promise<RecordResult> {
-  return resultOf(
-    await orders.applyOnce(outcome.orderId, (order) => {
-      const invoiceId = order.invoiceId ?? outcome.invoiceId;
-      return { invoiceId, status: statusAfterOutcome({ ...order, invoiceId }) };
-    }),
-  );
+  const result = await orders.applyOnce(orderId, (order) => transition(order, event));
+  return result.order
+    ? { outcome: result.outcome, status: result.order.status }
+    : { outcome: result.outcome };
 }
 
-/** Records that the order's shipment exists; the order completes once its invoice does too. */
-export async function recordShipment(
-  orders: OrderSaga,
-  outcome: { orderId: string; shipmentId: string },
-): Promise<RecordResult> {
-  return resultOf(
-    await orders.applyOnce(outcome.orderId, (order) => {
-      const shipmentId = order.shipmentId ?? outcome.shipmentId;
-      return { shipmentId, status: statusAfterOutcome({ ...order, shipmentId }) };
-    }),
-  );
-}
-
-function resultOf(
-  result: { outcome: 'processed'; order: Order } | { outcome: 'duplicate' },
-): RecordResult {
-  return result.outcome === 'processed'
-    ? { outcome: 'processed', status: result.order.status }
-    : { outcome: 'duplicate' };
-}
-
-/** Marks orders FAILED with the reason; the first reason recorded is kept. */
+/** Marks orders FAILED with the reason, unless they are terminal already. */
 export interface FailedOrders {
   markFailed(orderId: string, reason: string): Promise<void>;
 }

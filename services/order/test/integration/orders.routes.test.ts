@@ -75,6 +75,7 @@ describe('order: HTTP API against a real broker and database', () => {
         shippingAddress: order.shippingAddress,
         invoiceId: null,
         shipmentId: null,
+        paymentId: null,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });
@@ -123,6 +124,7 @@ describe('order: HTTP API against a real broker and database', () => {
         currency: 'EUR',
         shippingAddress: order.shippingAddress,
         placedAt: response.body.createdAt,
+        payment: { cardToken: 'tok_visa' },
       });
     });
 
@@ -305,6 +307,36 @@ describe('order: HTTP API against a real broker and database', () => {
       ['items are empty', 400, { body: anOrderRequest({ items: [] }) }, { field: 'items' }],
       ['items are missing', 400, { body: withoutItems }, { field: 'items' }],
       ['a quantity is 0', 400, { body: withItem({ quantity: 0 }) }, { field: 'items.0.quantity' }],
+      [
+        'the payment is not an object',
+        400,
+        { body: anOrderRequest({ payment: 'tok_visa' }) },
+        { field: 'payment' },
+      ],
+      [
+        'the card token is empty',
+        400,
+        { body: anOrderRequest({ payment: { cardToken: '' } }) },
+        { field: 'payment.cardToken' },
+      ],
+      [
+        'the card token is not a string',
+        400,
+        { body: anOrderRequest({ payment: { cardToken: 4242 } }) },
+        { field: 'payment.cardToken' },
+      ],
+      [
+        'the card token is over 64 characters',
+        400,
+        { body: anOrderRequest({ payment: { cardToken: 't'.repeat(65) } }) },
+        { field: 'payment.cardToken' },
+      ],
+      [
+        'the payment has an unknown field',
+        400,
+        { body: anOrderRequest({ payment: { cardToken: 'tok_visa', cardNumber: '4242' } }) },
+        { field: /payment/ },
+      ],
       [
         'a quantity is -1',
         400,

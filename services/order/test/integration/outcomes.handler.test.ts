@@ -98,8 +98,19 @@ describe('order: InvoiceIssued and ShipmentPrepared handlers against a real brok
     expect(invoiced).toMatchObject({ invoiceId: invoice.invoiceId, shipmentId: null });
   });
 
+  const authorize = (order: { id: string; totalCents: number }) =>
+    broker.publishMessage('AuthorizationAccepted', {
+      paymentId: randomUUID(),
+      orderId: order.id,
+      amountCents: order.totalCents,
+      currency: 'EUR',
+      authorizedAt: new Date().toISOString(),
+    });
+
   test('when ShipmentPrepared follows InvoiceIssued, then the order is COMPLETED with both ids', async () => {
     const order = await placeOrder();
+    await authorize(order);
+    await orderReaches(order.id, 'AUTHORIZED');
     const invoice = anInvoiceIssued(order);
     await broker.publishMessage('InvoiceIssued', invoice);
     await orderReaches(order.id, 'INVOICED');
@@ -114,7 +125,7 @@ describe('order: InvoiceIssued and ShipmentPrepared handlers against a real brok
     });
   });
 
-  test('when ShipmentPrepared arrives before InvoiceIssued, then the order is SHIPPED and then COMPLETED', async () => {
+  test('when ShipmentPrepared arrives before InvoiceIssued and the payment comes last, then the order is SHIPPED, AWAITING_PAYMENT and then COMPLETED', async () => {
     const order = await placeOrder();
     const shipment = aShipmentPrepared(order);
 
@@ -125,6 +136,8 @@ describe('order: InvoiceIssued and ShipmentPrepared handlers against a real brok
     const invoice = anInvoiceIssued(order);
 
     await broker.publishMessage('InvoiceIssued', invoice);
+    await orderReaches(order.id, 'AWAITING_PAYMENT');
+    await authorize(order);
 
     const completed = await orderReaches(order.id, 'COMPLETED');
     expect(completed).toMatchObject({
@@ -237,4 +250,63 @@ describe('order: InvoiceIssued and ShipmentPrepared handlers against a real brok
       expect((await orderOf(victim.id)).status).toBe('PLACED');
     },
   );
+
+  describe('payment declined (event style: compensation)', () => {
+    const decline = (order: { id: string }, messageId?: string) =>
+      broker.publishMessage(
+        'AuthorizationDeclined',
+        {
+          paymentId: randomUUID(),
+          orderId: order.id,
+          reason: 'card_declined',
+          declinedAt: new Date().toISOString(),
+        },
+        messageId ? { messageId } : {},
+      );
+
+    test('when the payment is declined after the invoice, then the order is CANCELLED and one OrderCancelled is announced', async () => {
+      const cancellations = await broker.spy('order.events', 'order.cancelled');
+      const order = await placeOrder();
+      await broker.publishMessage('InvoiceIssued', anInvoiceIssued(order));
+      await orderReaches(order.id, 'INVOICED');
+
+      await decline(order);
+
+      const cancelled = await orderReaches(order.id, 'CANCELLED');
+      expect(cancelled).toMatchObject({ cancellationReason: 'card_declined' });
+      const announced = await waitFor('OrderCancelled to be published', async () => {
+        const mine = cancellations.messages.filter((m) => m.body.orderId === order.id);
+        return mine.length > 0 ? mine : undefined;
+      });
+      expect(announced[0]?.body).toMatchObject({ orderId: order.id, reason: 'card_declined' });
+    });
+
+    test('when the decline arrives again under a new id and a late ShipmentPrepared follows, then the order stays CANCELLED and OrderCancelled is announced once', async () => {
+      const cancellations = await broker.spy('order.events', 'order.cancelled');
+      const order = await placeOrder();
+      await decline(order);
+      await orderReaches(order.id, 'CANCELLED');
+
+      const again = await decline(order);
+      const late = await broker.publishMessage('ShipmentPrepared', aShipmentPrepared(order));
+      for (const messageId of [again, late]) {
+        await waitFor(`message ${messageId} to be handled`, async () =>
+          (await inboxRows(messageId)) === 1 ? true : undefined,
+        );
+      }
+
+      const after = await orderOf(order.id);
+      expect(after).toMatchObject({ status: 'CANCELLED', shipmentId: null });
+      const outbox = await countRows(
+        db,
+        "outbox_messages WHERE type = 'OrderCancelled' AND payload->>'orderId' = $1",
+        [order.id],
+      );
+      expect(outbox).toBe(1);
+      await waitFor('the outbox to be sent', async () =>
+        (await countRows(db, 'outbox_messages WHERE sent_at IS NULL')) === 0 ? true : undefined,
+      );
+      expect(cancellations.messages.filter((m) => m.body.orderId === order.id)).toHaveLength(1);
+    });
+  });
 });

@@ -1,8 +1,10 @@
-import { CreateInvoiceSchema, ShipOrderSchema } from '@app/contracts';
+import { randomUUID } from 'node:crypto';
+import { AuthorizePaymentSchema, CreateInvoiceSchema, ShipOrderSchema } from '@app/contracts';
 import {
   anOrderRequest,
   request,
   startServiceUnderTest,
+  waitFor,
   type ServiceUnderTest,
   type Spy,
 } from '@app/testing';
@@ -15,6 +17,7 @@ describe('order: the style of an order decides what it sends', () => {
   let createInvoice: Spy;
   let shipOrder: Spy;
   let newOrder: Spy;
+  let authorizePayment: Spy;
 
   beforeAll(async () => {
     // Command style by default in this instance, so a request without `style` goes that way.
@@ -24,6 +27,7 @@ describe('order: the style of an order decides what it sends', () => {
     createInvoice = await sut.broker.spy('invoicing.commands', 'CreateInvoice');
     shipOrder = await sut.broker.spy('shipping.commands', 'ShipOrder');
     newOrder = await sut.broker.spy('order.events', 'order.new');
+    authorizePayment = await sut.broker.spy('payment.commands', 'AuthorizePayment');
   });
 
   afterAll(async () => {
@@ -33,13 +37,74 @@ describe('order: the style of an order decides what it sends', () => {
   const isFor = (orderId: string) => (m: { body: unknown }) =>
     (m.body as { orderId: string }).orderId === orderId;
 
-  test('when a command-style order is placed, then CreateInvoice and ShipOrder are sent with replyTo order.replies and no NewOrder', async () => {
+  const statusOf = async (id: string) => (await request(`${sut.url}/orders/${id}`)).body.status;
+
+  test('when a command-style order is placed, then only AuthorizePayment is sent, with the card token and replyTo order.replies', async () => {
+    const placed = await request(`${sut.url}/orders`, {
+      body: anOrderRequest({ style: 'command', payment: { cardToken: 'tok_declined' } }),
+    });
+
+    expect(placed.status).toBe(202);
+    const [ask] = await authorizePayment.waitForCount(1, isFor(placed.body.id));
+    expect(AuthorizePaymentSchema.parse(ask?.body)).toEqual({
+      orderId: placed.body.id,
+      customerId: placed.body.customerId,
+      amountCents: placed.body.totalCents,
+      currency: placed.body.currency,
+      cardToken: 'tok_declined',
+    });
+    expect(ask?.raw.properties).toMatchObject({ replyTo: 'order.replies', appId: 'order' });
+    expect(createInvoice.messages.filter(isFor(placed.body.id))).toHaveLength(0);
+    expect(shipOrder.messages.filter(isFor(placed.body.id))).toHaveLength(0);
+  });
+
+  test('when the payment of a command-style order is declined, then it is CANCELLED and no command to invoice or ship is ever sent', async () => {
+    const placed = await request(`${sut.url}/orders`, {
+      body: anOrderRequest({ style: 'command' }),
+    });
+    await authorizePayment.waitForCount(1, isFor(placed.body.id));
+
+    await sut.broker.publishMessage('PaymentDeclined', {
+      paymentId: randomUUID(),
+      orderId: placed.body.id,
+      reason: 'insufficient_funds',
+      declinedAt: new Date().toISOString(),
+    });
+
+    await waitFor('the order to be cancelled', async () =>
+      (await statusOf(placed.body.id)) === 'CANCELLED' ? true : undefined,
+    );
+    const order = (await request(`${sut.url}/orders/${placed.body.id}`)).body;
+    expect(order.cancellationReason).toBe('insufficient_funds');
+    await waitFor('the outbox to be sent', async () =>
+      (await countRows(sut.db, 'outbox_messages WHERE sent_at IS NULL')) === 0 ? true : undefined,
+    );
+    expect(
+      await countRows(
+        sut.db,
+        "outbox_messages WHERE type IN ('CreateInvoice', 'ShipOrder') AND payload->>'orderId' = $1",
+        [placed.body.id],
+      ),
+    ).toBe(0);
+    expect(createInvoice.messages.filter(isFor(placed.body.id))).toHaveLength(0);
+    expect(shipOrder.messages.filter(isFor(placed.body.id))).toHaveLength(0);
+  });
+
+  test('when the payment of a command-style order is authorized, then CreateInvoice and ShipOrder are sent with replyTo order.replies and no NewOrder', async () => {
     const placed = await request(`${sut.url}/orders`, {
       body: anOrderRequest({ style: 'command' }),
     });
 
     expect(placed.status).toBe(202);
     expect(placed.body.style).toBe('command');
+    await authorizePayment.waitForCount(1, isFor(placed.body.id));
+    await sut.broker.publishMessage('PaymentAuthorized', {
+      paymentId: randomUUID(),
+      orderId: placed.body.id,
+      amountCents: placed.body.totalCents,
+      currency: placed.body.currency,
+      authorizedAt: new Date().toISOString(),
+    });
     const [invoiceCommand] = await createInvoice.waitForCount(1, isFor(placed.body.id));
     const [shipCommand] = await shipOrder.waitForCount(1, isFor(placed.body.id));
     expect(CreateInvoiceSchema.parse(invoiceCommand?.body)).toMatchObject({
@@ -65,7 +130,7 @@ describe('order: the style of an order decides what it sends', () => {
     const placed = await request(`${sut.url}/orders`, { body: anOrderRequest() });
 
     expect(placed.body.style).toBe('command');
-    await createInvoice.waitForCount(1, isFor(placed.body.id));
+    await authorizePayment.waitForCount(1, isFor(placed.body.id));
   });
 
   test('when an event-style order is placed, then NewOrder is announced and no command is sent', async () => {

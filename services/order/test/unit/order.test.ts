@@ -45,21 +45,64 @@ describe('order: total', () => {
 describe('order: status after an outcome', () => {
   const invoiceId = randomUUID();
   const shipmentId = randomUUID();
+  const paymentId = randomUUID();
 
-  test.each<[string, OrderStatus, OrderStatus, { invoiceId?: string; shipmentId?: string }]>([
+  test.each<
+    [
+      string,
+      OrderStatus,
+      OrderStatus,
+      { paymentId?: string; invoiceId?: string; shipmentId?: string },
+    ]
+  >([
     ['a placed order has neither invoice nor shipment', 'PLACED', 'PLACED', {}],
     ['a placed order gets its invoice', 'INVOICED', 'PLACED', { invoiceId }],
     ['a placed order gets its shipment', 'SHIPPED', 'PLACED', { shipmentId }],
-    ['a placed order gets both at once', 'COMPLETED', 'PLACED', { invoiceId, shipmentId }],
-    ['an invoiced order gets its shipment', 'COMPLETED', 'INVOICED', { invoiceId, shipmentId }],
+    [
+      'a placed order gets both before its payment',
+      'AWAITING_PAYMENT',
+      'PLACED',
+      { invoiceId, shipmentId },
+    ],
+    ['a placed order gets its payment', 'AUTHORIZED', 'PLACED', { paymentId }],
+    [
+      'a paid order gets both at once',
+      'COMPLETED',
+      'AUTHORIZED',
+      { paymentId, invoiceId, shipmentId },
+    ],
+    [
+      'an invoiced order gets its shipment and has its payment',
+      'COMPLETED',
+      'INVOICED',
+      { paymentId, invoiceId, shipmentId },
+    ],
+    [
+      'an invoiced order gets its shipment before its payment',
+      'AWAITING_PAYMENT',
+      'INVOICED',
+      { invoiceId, shipmentId },
+    ],
+    [
+      'an order awaiting payment gets it',
+      'COMPLETED',
+      'AWAITING_PAYMENT',
+      { paymentId, invoiceId, shipmentId },
+    ],
+    ['a cancelled order gets its invoice', 'CANCELLED', 'CANCELLED', { invoiceId }],
     ['an invoiced order gets its invoice again', 'INVOICED', 'INVOICED', { invoiceId }],
-    ['a shipped order gets its invoice', 'COMPLETED', 'SHIPPED', { invoiceId, shipmentId }],
+    [
+      'a shipped order gets its invoice',
+      'COMPLETED',
+      'SHIPPED',
+      { paymentId, invoiceId, shipmentId },
+    ],
     ['a shipped order gets its shipment again', 'SHIPPED', 'SHIPPED', { shipmentId }],
     [
       'a completed order gets an outcome again',
       'COMPLETED',
       'COMPLETED',
-      { invoiceId, shipmentId },
+      { paymentId, invoiceId, shipmentId },
     ],
     ['a failed order gets its invoice', 'FAILED', 'FAILED', { invoiceId }],
     ['a failed order gets its shipment', 'FAILED', 'FAILED', { shipmentId }],

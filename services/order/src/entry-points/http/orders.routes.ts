@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import {
+  CardTokenSchema,
   CurrencySchema,
   LineItemSchema,
   MessagingStyleSchema,
@@ -17,6 +18,7 @@ const PlaceOrderBody = z.strictObject({
   shippingAddress: ShippingAddressSchema,
   currency: CurrencySchema.default('EUR'),
   style: MessagingStyleSchema.optional(),
+  payment: z.strictObject({ cardToken: CardTokenSchema }).optional(),
 });
 
 const IdempotencyKey = z.string().min(1).max(200).optional();
@@ -100,7 +102,9 @@ function present(order: Order): Record<string, unknown> {
     shippingAddress: order.shippingAddress,
     invoiceId: order.invoiceId ?? null,
     shipmentId: order.shipmentId ?? null,
+    paymentId: order.paymentId ?? null,
     ...(order.failureReason ? { failureReason: order.failureReason } : {}),
+    ...(order.cancellationReason ? { cancellationReason: order.cancellationReason } : {}),
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
   };

@@ -1,15 +1,21 @@
 import type { MessageHandler } from '@app/broker';
 import type { OrderRepository } from '../../data-access/order.repository';
-import { recordInvoice } from '../../domain/record-outcome.use-case';
+import { recordOutcome } from '../../domain/record-outcome.use-case';
 
 /** The reply of Invoicing to a `CreateInvoice` command (command style). */
 export const invoiceCreatedHandler =
   (orders: OrderRepository): MessageHandler<'InvoiceCreated'> =>
   async (message) => {
-    const result = await recordInvoice(orders.for(message), message.payload);
+    const { payload } = message;
+    const result = await recordOutcome(orders.for(message), payload.orderId, {
+      kind: 'invoice-known',
+      invoiceId: payload.invoiceId,
+    });
     message.logger.info(
       { outcome: result.outcome, status: result.status },
-      'invoice reply recorded',
+      result.outcome === 'ignored'
+        ? 'InvoiceCreated for a finished order ignored'
+        : 'invoice reply recorded',
     );
-    return result.outcome;
+    return result.outcome === 'duplicate' ? 'duplicate' : 'processed';
   };
