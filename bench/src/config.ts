@@ -58,8 +58,8 @@ export const BenchConfigSchema = z.object({
           .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
       ),
     ),
-  /** Rewrite the Performance section of README.md with this run's table. */
-  BENCH_UPDATE_README: z.stringbool().default(false),
+  /** Rewrite the latest-run tables of docs/performance.md with this run's. */
+  BENCH_UPDATE_DOCS: z.stringbool().default(false),
 });
 
 export type BenchConfig = z.infer<typeof BenchConfigSchema>;

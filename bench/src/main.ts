@@ -4,7 +4,7 @@ import { ConfigError } from '@app/runtime';
 import { REPO_ROOT } from '@app/testing';
 import { latencyChart, saturationChart } from './charts';
 import { readBenchConfig } from './config';
-import { machineLine, textReport, updateReadme, writeResults } from './report';
+import { machineLine, textReport, updatePerformancePage, writeResults } from './report';
 import { runBench } from './runner';
 
 /**
@@ -24,7 +24,8 @@ async function main(): Promise<number> {
   const folder = await writeResults(path.resolve(REPO_ROOT, config.BENCH_RESULTS_DIR), result);
   await renderChart(saturationChart(result), folder, 'saturation');
   await renderChart(latencyChart(result), folder, 'latency');
-  if (config.BENCH_UPDATE_README) await updateReadme(path.join(REPO_ROOT, 'README.md'), result);
+  const page = path.join(REPO_ROOT, 'docs', 'performance.md');
+  if (config.BENCH_UPDATE_DOCS) await updatePerformancePage(page, result);
   say('');
   say(textReport(result));
   say('');
@@ -32,6 +33,8 @@ async function main(): Promise<number> {
   say(
     `Results: ${path.relative(process.cwd(), folder) || folder} (results.json, summary.md, saturation.png, latency.png)`,
   );
+  if (config.BENCH_UPDATE_DOCS)
+    say(`Latest-run tables written to ${path.relative(process.cwd(), page)}.`);
   say(`Took ${(result.durationMs / 1000).toFixed(0)} s.`);
   return 0;
 }

@@ -217,14 +217,25 @@ export async function writeResults(root: string, result: BenchResult): Promise<s
 const START = '<!-- bench:start -->';
 const END = '<!-- bench:end -->';
 
-/** Replaces what stands between the bench markers in the README with this run's report. */
-export function withReport(readme: string, report: string): string {
-  const from = readme.indexOf(START);
-  const to = readme.indexOf(END);
-  if (from < 0 || to < from) throw new Error(`README has no ${START} ... ${END} block`);
-  return `${readme.slice(0, from + START.length)}\n\n${report}\n\n${readme.slice(to)}`;
+/** Replaces what stands between the bench markers of a page with this run's report. */
+export function withReport(page: string, report: string): string {
+  const from = page.indexOf(START);
+  const to = page.indexOf(END);
+  if (from < 0 || to < from) throw new Error(`the page has no ${START} ... ${END} block`);
+  return `${page.slice(0, from + START.length)}\n\n${report}\n\n${page.slice(to)}`;
 }
 
-export async function updateReadme(file: string, result: BenchResult): Promise<void> {
-  await writeFile(file, withReport(await readFile(file, 'utf8'), markdownReport(result)));
+/** The performance page with this run's report between its markers; a bare page when there is none yet. */
+export function performancePage(existing: string | undefined, report: string): string {
+  return withReport(existing ?? `# Performance\n\n## Latest run\n\n${START}\n${END}\n`, report);
+}
+
+/** Rewrites the latest-run tables of `docs/performance.md` (`file`), making the page if missing. */
+export async function updatePerformancePage(file: string, result: BenchResult): Promise<void> {
+  const existing = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, performancePage(existing, markdownReport(result)));
 }

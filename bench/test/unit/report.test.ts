@@ -1,16 +1,22 @@
-import { resultsFolderName, withReport } from '../../src/report';
+import { performancePage, resultsFolderName, withReport } from '../../src/report';
 import { readBenchConfig } from '../../src/config';
 
-describe('README block', () => {
-  it('when the README has the bench markers, then only the text between them is replaced', () => {
-    const readme = 'intro\n<!-- bench:start -->\nold table\n<!-- bench:end -->\nrest\n';
-    expect(withReport(readme, 'new table')).toBe(
+describe('performance page block', () => {
+  it('when the page has the bench markers, then only the text between them is replaced', () => {
+    const page = 'intro\n<!-- bench:start -->\nold table\n<!-- bench:end -->\nrest\n';
+    expect(withReport(page, 'new table')).toBe(
       'intro\n<!-- bench:start -->\n\nnew table\n\n<!-- bench:end -->\nrest\n',
     );
   });
 
   it('when the markers are missing, then it refuses', () => {
     expect(() => withReport('no markers', 'table')).toThrow(/bench:start/);
+  });
+
+  it('when there is no performance page yet, then one is made with the report between the markers', () => {
+    expect(performancePage(undefined, 'new table')).toBe(
+      '# Performance\n\n## Latest run\n\n<!-- bench:start -->\n\nnew table\n\n<!-- bench:end -->\n',
+    );
   });
 
   it('when naming the results folder, then it sorts by time and has no colons', () => {
