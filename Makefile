@@ -4,6 +4,14 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
+# Node 24 (package.json engines): when the machine's node is older, scripts/ensure-node.sh
+# fetches it once from the npm registry into .tools/node24 and every target runs with it
+# first on PATH. NODE_BIN_DIR= (empty) keeps the machine's node.
+NODE_BIN_DIR ?= $(shell scripts/ensure-node.sh --print-bin-dir)
+ifneq ($(NODE_BIN_DIR),)
+export PATH := $(NODE_BIN_DIR):$(PATH)
+endif
+
 INSTALL_STAMP := node_modules/.install-stamp
 COMPOSE ?= docker-compose
 JEST_FLAGS ?= --ci
