@@ -7,7 +7,12 @@ import { REPO_ROOT } from './databases';
 import { request } from './http';
 import { currentInfrastructure, type Infrastructure } from './infrastructure';
 import { grantServicePermissions } from './least-privilege';
-import { recreateDatabase, recreateVhost, type NamedDatabase } from './named-resources';
+import {
+  assertDisposableName,
+  recreateDatabase,
+  recreateVhost,
+  type NamedDatabase,
+} from './named-resources';
 import { uniqueTestName } from './names';
 import { ServiceProcess, freePort } from './processes';
 import { TestBroker } from './test-broker';
@@ -55,13 +60,14 @@ export interface Faults {
  * demo and the bench. Needs the services built (`npm run build`).
  */
 export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
+  if ((options.name === undefined) === (options.label === undefined)) {
+    throw new Error('startSystem needs either a label or a name');
+  }
+  if (options.name !== undefined) assertDisposableName(options.name);
   const services = options.services ?? ServiceNames;
   const unbuilt = unbuiltServices(services);
   if (unbuilt.length > 0) {
     throw new Error(`not built: ${unbuilt.join(', ')}; run \`make build\` (or \`npm run build\`)`);
-  }
-  if ((options.name === undefined) === (options.label === undefined)) {
-    throw new Error('startSystem needs either a label or a name');
   }
   const servers = options.servers ?? currentInfrastructure();
   const name = options.name ?? uniqueTestName(options.label ?? '');
