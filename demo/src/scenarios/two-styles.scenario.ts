@@ -13,7 +13,17 @@ export const EXPECTED_TRAILS: Record<
     {
       type: 'NewOrder',
       exchange: 'order.events',
-      queues: ['invoicing.new-order', 'shipping.new-order', 'statistics.new-order'],
+      queues: [
+        'invoicing.new-order',
+        'payment.new-order',
+        'shipping.new-order',
+        'statistics.new-order',
+      ],
+    },
+    {
+      type: 'AuthorizationAccepted',
+      exchange: 'payment.events',
+      queues: ['order.payment-decisions'],
     },
     { type: 'InvoiceIssued', exchange: 'invoicing.events', queues: ['order.invoice-issued'] },
     {
@@ -23,6 +33,8 @@ export const EXPECTED_TRAILS: Record<
     },
   ],
   command: [
+    { type: 'AuthorizePayment', exchange: 'payment.commands', queues: ['payment.commands'] },
+    { type: 'PaymentAuthorized', exchange: 'order.replies', queues: ['order.replies'] },
     { type: 'CreateInvoice', exchange: 'invoicing.commands', queues: ['invoicing.commands'] },
     { type: 'ShipOrder', exchange: 'shipping.commands', queues: ['shipping.commands'] },
     { type: 'InvoiceCreated', exchange: 'order.replies', queues: ['order.replies'] },
@@ -66,7 +78,7 @@ export const twoStyles: Scenario = {
   summary: 'one order per style, their message trails; Statistics sees only the event',
   shows:
     'One order as an event (Order announces NewOrder, each subscriber decides) and one as commands ' +
-    '(Order tells Invoicing and Shipping what to do, they reply). Statistics subscribes to NewOrder, ' +
+    '(Order tells Payment, Invoicing and Shipping what to do, they reply). Statistics subscribes to NewOrder, ' +
     'so it sees only the event-style order.',
   async run({ system, progress, say }) {
     await system.ensureRunning();
@@ -127,8 +139,8 @@ export const twoStyles: Scenario = {
         checks.push(
           check(
             style === 'event'
-              ? 'event trail: NewOrder on order.events, handled by Invoicing, Shipping and Statistics; outcome events back to Order'
-              : 'command trail: CreateInvoice and ShipOrder to each recipient’s command exchange; replies on order.replies',
+              ? 'event trail: NewOrder on order.events, handled by Invoicing, Payment, Shipping and Statistics; outcome events back to Order'
+              : 'command trail: AuthorizePayment, CreateInvoice and ShipOrder to each recipient’s command exchange; replies on order.replies',
             problems.length === 0,
             problems.length > 0 ? problems.join('; ') : `${steps.length} messages`,
           ),

@@ -18,8 +18,10 @@ describe('two styles: what a whole trail is', () => {
     step('NewOrder', 'order.events', [
       'shipping.new-order',
       'invoicing.new-order',
+      'payment.new-order',
       'statistics.new-order',
     ]),
+    step('AuthorizationAccepted', 'payment.events', ['order.payment-decisions']),
     step('InvoiceIssued', 'invoicing.events', ['order.invoice-issued']),
     step('ShipmentPrepared', 'shipping.events', ['order.shipment-prepared']),
   ];
@@ -34,12 +36,14 @@ describe('two styles: what a whole trail is', () => {
       ...eventTrail.slice(1),
     ];
     expect(trailProblems('event', partial)).toEqual([
-      'NewOrder handled from [invoicing.new-order], expected [invoicing.new-order, shipping.new-order, statistics.new-order]',
+      'NewOrder handled from [invoicing.new-order], expected [invoicing.new-order, payment.new-order, shipping.new-order, statistics.new-order]',
     ]);
   });
 
   test('when a command-style order shows an event, then it is reported as unexpected', () => {
     const trail = [
+      step('AuthorizePayment', 'payment.commands', ['payment.commands']),
+      step('PaymentAuthorized', 'order.replies', ['order.replies']),
       step('CreateInvoice', 'invoicing.commands', ['invoicing.commands']),
       step('ShipOrder', 'shipping.commands', ['shipping.commands']),
       step('InvoiceCreated', 'order.replies', ['order.replies']),
