@@ -1,7 +1,8 @@
 import { messagesFor, type IncomingMessage } from '@app/broker';
-import { createOnce, type SqlClient } from '@app/store';
+import { claimInbox, createOnce, type SqlClient } from '@app/store';
 import type { Invoice } from '../domain/invoice';
 import type { Invoices } from '../domain/issue-invoice.use-case';
+import type { Cancellations, VoidOutcome } from '../domain/void-invoice.use-case';
 import type { Invoice as InvoiceRow } from '../generated/prisma/client';
 import type { Database } from './prisma';
 
@@ -31,14 +32,19 @@ export class InvoiceRepository {
   }
 
   /** The invoices as one delivery sees them: what it stores is recorded in the inbox. */
-  for(message: Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>): Invoices {
+  for(message: Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>): Invoices & Cancellations {
     return {
       issueOnce: async (invoice, answer) => {
+        // The insert writes nothing for a cancelled order; the order's lock in
+        // order_is_cancelled makes that hold against an OrderCancelled handled meanwhile.
+        let cancelled = false;
         const { outcome } = await createOnce(this.db, {
           inbox: message.inbox,
           insert: {
             sql: `INSERT INTO invoices (id, order_id, customer_id, total_cents, currency, status, created_at)
-                  VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+                  SELECT $1::uuid, $2::uuid, $3::text, $4::int, $5::text, $6::text, $7::timestamptz
+                  WHERE NOT order_is_cancelled($2::uuid)
+                  ON CONFLICT DO NOTHING`,
             values: [
               invoice.id,
               invoice.orderId,
@@ -50,13 +56,37 @@ export class InvoiceRepository {
             ],
           },
           entity: invoice,
-          findExisting: (tx) => this.findByOrderId(tx, invoice.orderId),
+          findExisting: async (tx) => {
+            const existing = await this.findByOrderId(tx, invoice.orderId);
+            // Nothing inserted and nothing there: the order's tombstone stopped the insert.
+            cancelled = existing === undefined;
+            return existing;
+          },
           messagesFor: (issued, created) =>
             messagesFor(answer(issued, created), 'invoicing', message.envelope),
         });
         this.outboxWritten();
-        return outcome;
+        return cancelled ? 'order-cancelled' : outcome;
       },
+
+      cancelOnce: (cancellation) =>
+        this.db.transaction(async (tx): Promise<VoidOutcome> => {
+          if (!(await claimInbox(tx, message.inbox))) return 'duplicate';
+          // Locks the order first, so the statements below see a NewOrder handled meanwhile.
+          if (await orderIsCancelled(tx, cancellation.orderId)) return 'already-cancelled';
+          await tx.$executeRawUnsafe(
+            `INSERT INTO cancelled_orders (order_id, reason, cancelled_at)
+             VALUES ($1::uuid, $2, $3::timestamptz)`,
+            cancellation.orderId,
+            cancellation.reason,
+            cancellation.cancelledAt,
+          );
+          const voided = await tx.$executeRawUnsafe(
+            `UPDATE invoices SET status = 'VOIDED' WHERE order_id = $1::uuid AND status = 'ISSUED'`,
+            cancellation.orderId,
+          );
+          return voided > 0 ? 'voided' : 'no-invoice-yet';
+        }),
     };
   }
 
@@ -67,6 +97,15 @@ export class InvoiceRepository {
     );
     return row ? toInvoice(row) : undefined;
   }
+}
+
+/** Takes the order's lock for the rest of the transaction, then reads its tombstone. */
+async function orderIsCancelled(tx: SqlClient, orderId: string): Promise<boolean> {
+  const [row] = await tx.$queryRawUnsafe<{ cancelled: boolean }[]>(
+    'SELECT order_is_cancelled($1::uuid) AS cancelled',
+    orderId,
+  );
+  return row?.cancelled === true;
 }
 
 function toInvoice(row: InvoiceRow): Invoice {

@@ -4,6 +4,7 @@ export interface Invoice {
   customerId: string;
   totalCents: number;
   currency: string;
-  status: 'ISSUED';
+  /** VOIDED once its order is cancelled (OrderCancelled, event style). */
+  status: 'ISSUED' | 'VOIDED';
   createdAt: Date;
 }

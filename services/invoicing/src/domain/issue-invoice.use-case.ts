@@ -10,15 +10,18 @@ export interface IssueInvoiceRequest {
   currency: string;
 }
 
-/** `duplicate` when the request was handled before and changed nothing now. */
-export type Outcome = 'processed' | 'duplicate';
+/**
+ * `duplicate` when the request was handled before and changed nothing now;
+ * `order-cancelled` when the order was cancelled before it arrived, so no invoice is issued.
+ */
+export type Outcome = 'processed' | 'duplicate' | 'order-cancelled';
 
 /** The invoices, as the request being handled sees them (see InvoiceRepository.for). */
 export interface Invoices {
   /**
-   * Stores `invoice` unless its order has one already, with the messages `answer` decides
-   * on, in one transaction and at most once per request. `answer` hears whether this
-   * invoice was created now or an earlier one is answered again.
+   * Stores `invoice` unless its order has one already or was cancelled, with the messages
+   * `answer` decides on, in one transaction and at most once per request. `answer` hears
+   * whether this invoice was created now or an earlier one is answered again.
    */
   issueOnce(
     invoice: Invoice,
