@@ -41,6 +41,8 @@ export interface MessageDefinition<S extends z.ZodType = z.ZodType> {
   readonly routingKey: string;
   /** The services allowed to send it; consumers park messages from anyone else. */
   readonly senders: readonly ServiceName[];
+  /** For a command: the reply types its recipient may answer with (to its `replyTo`). */
+  readonly replies?: readonly string[];
 }
 
 export const Messages = {
@@ -75,6 +77,7 @@ export const Messages = {
     exchange: 'invoicing.commands',
     routingKey: 'CreateInvoice',
     senders: ['order'],
+    replies: ['InvoiceCreated'],
   },
   ShipOrder: {
     type: 'ShipOrder',
@@ -83,6 +86,7 @@ export const Messages = {
     exchange: 'shipping.commands',
     routingKey: 'ShipOrder',
     senders: ['order'],
+    replies: ['ShipmentCreated'],
   },
   InvoiceCreated: {
     type: 'InvoiceCreated',
@@ -115,6 +119,7 @@ export const Messages = {
     exchange: 'payment.commands',
     routingKey: 'AuthorizePayment',
     senders: ['order'],
+    replies: ['PaymentAuthorized', 'PaymentDeclined'],
   },
   PaymentAuthorized: {
     type: 'PaymentAuthorized',

@@ -1,24 +1,19 @@
 import { Router } from 'express';
-import { z } from 'zod';
+import { ByOrderListQuerySchema, ResourceIdSchema } from '@app/contracts';
 import { AppError, parseInput } from '@app/http';
 import type { InvoiceRepository } from '../../data-access/invoice.repository';
 import type { Invoice } from '../../domain/invoice';
-
-const ListQuery = z.object({
-  orderId: z.uuid().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
 
 export function invoicesRouter(invoices: InvoiceRepository): Router {
   const router = Router();
 
   router.get('/invoices', async (req, res) => {
-    const query = parseInput(ListQuery, req.query, 'query');
+    const query = parseInput(ByOrderListQuerySchema, req.query, 'query');
     res.json((await invoices.list(query)).map(present));
   });
 
   router.get('/invoices/:id', async (req, res) => {
-    const id = z.uuid().safeParse(req.params.id);
+    const id = ResourceIdSchema.safeParse(req.params.id);
     const invoice = id.success ? await invoices.findById(id.data) : undefined;
     if (!invoice)
       throw AppError.notFound('INVOICE.NOT_FOUND', `Invoice ${req.params.id} does not exist.`);

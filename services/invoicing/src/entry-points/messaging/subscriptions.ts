@@ -1,4 +1,5 @@
 import { on, type Subscription } from '@app/broker';
+import { Queues } from '@app/contracts';
 import type { InvoiceRepository } from '../../data-access/invoice.repository';
 import { createInvoiceHandler } from './create-invoice.handler';
 import { newOrderHandler } from './new-order.handler';
@@ -8,15 +9,15 @@ import { orderCancelledHandler } from './order-cancelled.handler';
 export function subscriptions(invoices: InvoiceRepository): Subscription[] {
   return [
     // Event style: Invoicing subscribes to Order's announcement.
-    { queue: 'invoicing.new-order', handlers: [on('NewOrder', newOrderHandler(invoices))] },
+    { queue: Queues.invoicingNewOrder.name, handlers: [on('NewOrder', newOrderHandler(invoices))] },
     // Event style, compensation: Order cancels an order whose payment was declined.
     {
-      queue: 'invoicing.order-cancelled',
+      queue: Queues.invoicingOrderCancelled.name,
       handlers: [on('OrderCancelled', orderCancelledHandler(invoices))],
     },
     // Command style: Invoicing's own command queue, which Order addresses.
     {
-      queue: 'invoicing.commands',
+      queue: Queues.invoicingCommands.name,
       handlers: [on('CreateInvoice', createInvoiceHandler(invoices))],
     },
   ];

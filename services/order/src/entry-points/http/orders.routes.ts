@@ -1,39 +1,21 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import {
-  CardTokenSchema,
-  CurrencySchema,
-  LineItemSchema,
-  MessagingStyleSchema,
-  ShippingAddressSchema,
+  IdempotencyKeySchema,
+  OrderListQuerySchema,
+  PlaceOrderRequestSchema,
+  ResourceIdSchema,
 } from '@app/contracts';
 import { AppError, parseInput } from '@app/http';
 import { InvalidCursorError, type OrderRepository } from '../../data-access/order.repository';
 import type { Order } from '../../domain/order';
 import { placeOrder, type PlaceOrderDeps } from '../../domain/place-order.use-case';
 
-const PlaceOrderBody = z.strictObject({
-  customerId: z.string().trim().min(1).max(100),
-  items: z.array(LineItemSchema).min(1).max(100),
-  shippingAddress: ShippingAddressSchema,
-  currency: CurrencySchema.default('EUR'),
-  style: MessagingStyleSchema.optional(),
-  payment: z.strictObject({ cardToken: CardTokenSchema }).optional(),
-});
-
-const IdempotencyKey = z.string().min(1).max(200).optional();
-const OrderId = z.uuid();
-const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
-});
-
 export function ordersRouter(deps: PlaceOrderDeps & { orders: OrderRepository }): Router {
   const router = Router();
 
   router.post('/orders', async (req, res) => {
-    const body = parseInput(PlaceOrderBody, req.body ?? undefined);
-    const key = parseInput(IdempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
+    const body = parseInput(PlaceOrderRequestSchema, req.body ?? undefined);
+    const key = parseInput(IdempotencyKeySchema, req.get('idempotency-key'), 'Idempotency-Key');
     const result = await placeOrder(deps, body, key);
     switch (result.kind) {
       case 'key-reused':
@@ -67,7 +49,7 @@ export function ordersRouter(deps: PlaceOrderDeps & { orders: OrderRepository })
   });
 
   router.get('/orders/:id', async (req, res) => {
-    const id = OrderId.safeParse(req.params.id);
+    const id = ResourceIdSchema.safeParse(req.params.id);
     const order = id.success ? await deps.orders.findById(id.data) : undefined;
     if (!order)
       throw AppError.notFound('ORDER.NOT_FOUND', `Order ${req.params.id} does not exist.`);
@@ -75,7 +57,7 @@ export function ordersRouter(deps: PlaceOrderDeps & { orders: OrderRepository })
   });
 
   router.get('/orders', async (req, res) => {
-    const query = parseInput(ListQuery, req.query, 'query');
+    const query = parseInput(OrderListQuerySchema, req.query, 'query');
     try {
       const page = await deps.orders.list(query.limit, query.cursor);
       res.json({ items: page.orders.map(present), nextCursor: page.nextCursor ?? null });

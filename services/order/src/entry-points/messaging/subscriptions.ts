@@ -1,4 +1,5 @@
 import { on, type Subscription } from '@app/broker';
+import { Queues } from '@app/contracts';
 import type { OrderRepository } from '../../data-access/order.repository';
 import { authorizationAcceptedHandler } from './authorization-accepted.handler';
 import { authorizationDeclinedHandler } from './authorization-declined.handler';
@@ -14,23 +15,23 @@ export function subscriptions(orders: OrderRepository): Subscription[] {
   return [
     // Event style: outcome events of Payment, Invoicing and Shipping that Order subscribes to.
     {
-      queue: 'order.payment-decisions',
+      queue: Queues.orderPaymentDecisions.name,
       handlers: [
         on('AuthorizationAccepted', authorizationAcceptedHandler(orders)),
         on('AuthorizationDeclined', authorizationDeclinedHandler(orders)),
       ],
     },
     {
-      queue: 'order.invoice-issued',
+      queue: Queues.orderInvoiceIssued.name,
       handlers: [on('InvoiceIssued', invoiceIssuedHandler(orders))],
     },
     {
-      queue: 'order.shipment-prepared',
+      queue: Queues.orderShipmentPrepared.name,
       handlers: [on('ShipmentPrepared', shipmentPreparedHandler(orders))],
     },
     // Command style: replies addressed to Order.
     {
-      queue: 'order.replies',
+      queue: Queues.orderReplies.name,
       handlers: [
         on('PaymentAuthorized', paymentAuthorizedHandler(orders)),
         on('PaymentDeclined', paymentDeclinedHandler(orders)),

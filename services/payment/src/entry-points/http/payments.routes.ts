@@ -1,24 +1,19 @@
 import { Router } from 'express';
-import { z } from 'zod';
+import { ByOrderListQuerySchema, ResourceIdSchema } from '@app/contracts';
 import { AppError, parseInput } from '@app/http';
 import type { PaymentRepository } from '../../data-access/payment.repository';
 import type { Payment } from '../../domain/payment';
-
-const ListQuery = z.object({
-  orderId: z.uuid().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
 
 export function paymentsRouter(payments: PaymentRepository): Router {
   const router = Router();
 
   router.get('/payments', async (req, res) => {
-    const query = parseInput(ListQuery, req.query, 'query');
+    const query = parseInput(ByOrderListQuerySchema, req.query, 'query');
     res.json((await payments.list(query)).map(present));
   });
 
   router.get('/payments/:id', async (req, res) => {
-    const id = z.uuid().safeParse(req.params.id);
+    const id = ResourceIdSchema.safeParse(req.params.id);
     const payment = id.success ? await payments.findById(id.data) : undefined;
     if (!payment)
       throw AppError.notFound('PAYMENT.NOT_FOUND', `Payment ${req.params.id} does not exist.`);

@@ -1,4 +1,5 @@
 import { on, type Subscription } from '@app/broker';
+import { Queues } from '@app/contracts';
 import type { PaymentRepository } from '../../data-access/payment.repository';
 import { authorizePaymentHandler } from './authorize-payment.handler';
 import { newOrderHandler } from './new-order.handler';
@@ -7,10 +8,10 @@ import { newOrderHandler } from './new-order.handler';
 export function subscriptions(payments: PaymentRepository): Subscription[] {
   return [
     // Event style: Payment subscribes to Order's announcement.
-    { queue: 'payment.new-order', handlers: [on('NewOrder', newOrderHandler(payments))] },
+    { queue: Queues.paymentNewOrder.name, handlers: [on('NewOrder', newOrderHandler(payments))] },
     // Command style: Payment's own command queue, which Order addresses.
     {
-      queue: 'payment.commands',
+      queue: Queues.paymentCommands.name,
       handlers: [on('AuthorizePayment', authorizePaymentHandler(payments))],
     },
   ];

@@ -1,24 +1,19 @@
 import { Router } from 'express';
-import { z } from 'zod';
+import { ByOrderListQuerySchema, ResourceIdSchema } from '@app/contracts';
 import { AppError, parseInput } from '@app/http';
 import type { ShipmentRepository } from '../../data-access/shipment.repository';
 import type { Shipment } from '../../domain/shipment';
-
-const ListQuery = z.object({
-  orderId: z.uuid().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
 
 export function shipmentsRouter(shipments: ShipmentRepository): Router {
   const router = Router();
 
   router.get('/shipments', async (req, res) => {
-    const query = parseInput(ListQuery, req.query, 'query');
+    const query = parseInput(ByOrderListQuerySchema, req.query, 'query');
     res.json((await shipments.list(query)).map(present));
   });
 
   router.get('/shipments/:id', async (req, res) => {
-    const id = z.uuid().safeParse(req.params.id);
+    const id = ResourceIdSchema.safeParse(req.params.id);
     const shipment = id.success ? await shipments.findById(id.data) : undefined;
     if (!shipment)
       throw AppError.notFound('SHIPMENT.NOT_FOUND', `Shipment ${req.params.id} does not exist.`);

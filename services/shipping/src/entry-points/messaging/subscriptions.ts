@@ -1,4 +1,5 @@
 import { on, type Subscription } from '@app/broker';
+import { Queues } from '@app/contracts';
 import type { ShipmentRepository } from '../../data-access/shipment.repository';
 import { newOrderHandler } from './new-order.handler';
 import { shipOrderHandler } from './ship-order.handler';
@@ -7,8 +8,11 @@ import { shipOrderHandler } from './ship-order.handler';
 export function subscriptions(shipments: ShipmentRepository): Subscription[] {
   return [
     // Event style: Shipping subscribes to Order's announcement.
-    { queue: 'shipping.new-order', handlers: [on('NewOrder', newOrderHandler(shipments))] },
+    { queue: Queues.shippingNewOrder.name, handlers: [on('NewOrder', newOrderHandler(shipments))] },
     // Command style: Shipping's own command queue, which Order addresses.
-    { queue: 'shipping.commands', handlers: [on('ShipOrder', shipOrderHandler(shipments))] },
+    {
+      queue: Queues.shippingCommands.name,
+      handlers: [on('ShipOrder', shipOrderHandler(shipments))],
+    },
   ];
 }

@@ -1,4 +1,5 @@
 import { on, type Subscription } from '@app/broker';
+import { Queues } from '@app/contracts';
 import type { StatisticsRepository } from '../../data-access/statistics.repository';
 import { newOrderHandler } from './new-order.handler';
 
@@ -8,6 +9,9 @@ import { newOrderHandler } from './new-order.handler';
  */
 export function subscriptions(statistics: StatisticsRepository): Subscription[] {
   return [
-    { queue: 'statistics.new-order', handlers: [on('NewOrder', newOrderHandler(statistics))] },
+    {
+      queue: Queues.statisticsNewOrder.name,
+      handlers: [on('NewOrder', newOrderHandler(statistics))],
+    },
   ];
 }
