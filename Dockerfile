@@ -61,7 +61,8 @@ RUN --mount=type=secret,id=ca --mount=type=cache,target=/root/.npm \
 # Production dependencies of services/* and the workspaces they use, nothing else: no vega,
 # resvg, testcontainers, TypeScript or Prisma CLI (--omit=optional drops the CLI, an
 # optional peer of @prisma/client). The list comes from the manifests, so this layer too is
-# rebuilt only when a manifest changes.
+# rebuilt only when a manifest changes. The generated Prisma clients load runtime/client and
+# the PostgreSQL query compiler only: the other databases' engines and the source maps go.
 FROM base AS service-deps
 COPY --from=manifests-src /manifests/ ./
 COPY scripts/docker/workspaces.mjs /tmp/workspaces.mjs
@@ -70,7 +71,10 @@ RUN --mount=type=secret,id=ca --mount=type=cache,target=/root/.npm \
     set -e; \
     workspaces=$(node /tmp/workspaces.mjs list --services | sed 's/^/--workspace=/'); \
     npm ci --omit=dev --omit=optional --include-workspace-root=false $workspaces; \
-    test ! -e node_modules/.bin/prisma; test ! -e node_modules/typescript
+    test ! -e node_modules/.bin/prisma; test ! -e node_modules/typescript; \
+    find node_modules/@prisma/client/runtime \( -name '*.map' -o -name 'query_engine_bg.*' \
+      -o -name 'query_compiler_bg.mysql.*' -o -name 'query_compiler_bg.sqlite.*' \
+      -o -name 'query_compiler_bg.sqlserver.*' -o -name 'query_compiler_bg.cockroachdb.*' \) -delete
 
 FROM base AS tools
 ENV NODE_ENV=production

@@ -20,7 +20,8 @@
 # Host ports: ORDER_PORT, INVOICING_PORT, SHIPPING_PORT, STATISTICS_PORT, PAYMENT_PORT (3001-3005),
 # RABBITMQ_PORT (5672), RABBITMQ_MANAGEMENT_PORT (15672), POSTGRES_PORT (5432). One that is
 # unset and taken on this machine is replaced by a free one, and said so. `test` keeps off
-# the machine's own servers: RabbitMQ and Postgres go to 35672, 35673 and 35432 or above.
+# the machine's own servers: RabbitMQ and Postgres go to 5782, 15782 and 5542 or above
+# (below the ephemeral range, where outgoing connections would make a bind fail).
 # Bash 3.2 compatible (macOS).
 set -euo pipefail
 
@@ -39,7 +40,14 @@ readonly BUILD_LOG=.run/docker-build.log
 COMPOSE=$(compose_cmd)
 compose() { $COMPOSE -f docker-compose.yml "$@"; }
 
-port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# A port is taken when something listens on it, or when any socket uses it as its local
+# port (a connection in the machine's ephemeral range, even in TIME-WAIT, makes a bind fail).
+port_taken() {
+  if command -v ss >/dev/null; then
+    [[ -n $(ss -Htan "sport = :$1" 2>/dev/null) ]] && return 0
+  fi
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
 
 # pick_port VAR PREFERRED: keeps VAR when set; else PREFERRED when free; else the next free
 # port above it.
@@ -224,7 +232,7 @@ cmd_test() {
   step "project images"
   build_images
   step "compose up"
-  pick_ports 35672 35432 35673
+  pick_ports 5782 5542 15782
   start_system
   print_addresses
 
