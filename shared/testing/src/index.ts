@@ -43,3 +43,4 @@ export { TcpProxy, type TcpTarget } from './tcp-proxy';
 
 /** Builders of valid messages and requests, with overrides. */
 export { anAddress, anItem, anOrderRequest, aNewOrder } from './builders';
+export { aMessage, MessageBuilders } from './message-builders';
