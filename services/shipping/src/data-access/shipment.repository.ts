@@ -1,6 +1,7 @@
 import type { LineItem, ShippingAddress } from '@app/contracts';
 import { messagesFor, type IncomingMessage } from '@app/broker';
-import { createOnce, type SqlClient } from '@app/store';
+import { claimInbox, createOnce, type SqlClient } from '@app/store';
+import type { CancelOutcome, Cancellations } from '../domain/cancel-shipment.use-case';
 import type { Shipments } from '../domain/prepare-shipment.use-case';
 import type { Shipment } from '../domain/shipment';
 import type { Shipment as ShipmentRow } from '../generated/prisma/client';
@@ -32,14 +33,19 @@ export class ShipmentRepository {
   }
 
   /** The shipments as one delivery sees them: what it stores is recorded in the inbox. */
-  for(message: Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>): Shipments {
+  for(message: Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>): Shipments & Cancellations {
     return {
       prepareOnce: async (shipment, answer) => {
+        // The insert writes nothing for a cancelled order; the order's lock in
+        // order_is_cancelled makes that hold against an OrderCancelled handled meanwhile.
+        let cancelled = false;
         const { outcome } = await createOnce(this.db, {
           inbox: message.inbox,
           insert: {
             sql: `INSERT INTO shipments (id, order_id, items, shipping_address, status, created_at)
-                  VALUES ($1::uuid, $2::uuid, $3::jsonb, $4::jsonb, $5, $6) ON CONFLICT DO NOTHING`,
+                  SELECT $1::uuid, $2::uuid, $3::jsonb, $4::jsonb, $5::text, $6::timestamptz
+                  WHERE NOT order_is_cancelled($2::uuid)
+                  ON CONFLICT DO NOTHING`,
             values: [
               shipment.id,
               shipment.orderId,
@@ -50,13 +56,38 @@ export class ShipmentRepository {
             ],
           },
           entity: shipment,
-          findExisting: (tx) => this.findByOrderId(tx, shipment.orderId),
+          findExisting: async (tx) => {
+            const existing = await this.findByOrderId(tx, shipment.orderId);
+            // Nothing inserted and nothing there: the order's tombstone stopped the insert.
+            cancelled = existing === undefined;
+            return existing;
+          },
           messagesFor: (prepared, created) =>
             messagesFor(answer(prepared, created), 'shipping', message.envelope),
         });
         this.outboxWritten();
-        return outcome;
+        return cancelled ? 'order-cancelled' : outcome;
       },
+
+      cancelOnce: (cancellation) =>
+        this.db.transaction(async (tx): Promise<CancelOutcome> => {
+          if (!(await claimInbox(tx, message.inbox))) return 'duplicate';
+          // Locks the order first, so the statements below see a NewOrder handled meanwhile.
+          if (await orderIsCancelled(tx, cancellation.orderId)) return 'already-cancelled';
+          await tx.$executeRawUnsafe(
+            `INSERT INTO cancelled_orders (order_id, reason, cancelled_at)
+             VALUES ($1::uuid, $2, $3::timestamptz)`,
+            cancellation.orderId,
+            cancellation.reason,
+            cancellation.cancelledAt,
+          );
+          const cancelledNow = await tx.$executeRawUnsafe(
+            `UPDATE shipments SET status = 'CANCELLED'
+             WHERE order_id = $1::uuid AND status = 'PREPARED'`,
+            cancellation.orderId,
+          );
+          return cancelledNow > 0 ? 'cancelled' : 'no-shipment-yet';
+        }),
     };
   }
 
@@ -67,6 +98,15 @@ export class ShipmentRepository {
     );
     return row ? toShipment(row) : undefined;
   }
+}
+
+/** Takes the order's lock for the rest of the transaction, then reads its tombstone. */
+async function orderIsCancelled(tx: SqlClient, orderId: string): Promise<boolean> {
+  const [row] = await tx.$queryRawUnsafe<{ cancelled: boolean }[]>(
+    'SELECT order_is_cancelled($1::uuid) AS cancelled',
+    orderId,
+  );
+  return row?.cancelled === true;
 }
 
 /** Items and address are JSON columns, written only from the validated contract types. */

@@ -14,14 +14,17 @@ export interface PrepareShipmentRequest {
   shippingAddress: ShippingAddress;
 }
 
-/** `duplicate` when the request was handled before and changed nothing now. */
-export type Outcome = 'processed' | 'duplicate';
+/**
+ * `duplicate` when the request was handled before and changed nothing now;
+ * `order-cancelled` when the order was cancelled before it arrived, so nothing is shipped.
+ */
+export type Outcome = 'processed' | 'duplicate' | 'order-cancelled';
 
 /** The shipments, as the request being handled sees them (see ShipmentRepository.for). */
 export interface Shipments {
   /**
-   * Stores `shipment` unless its order has one already, with the messages `answer`
-   * decides on, in one transaction and at most once per request.
+   * Stores `shipment` unless its order has one already or was cancelled, with the messages
+   * `answer` decides on, in one transaction and at most once per request.
    */
   prepareOnce(
     shipment: Shipment,

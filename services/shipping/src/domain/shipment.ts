@@ -5,6 +5,7 @@ export interface Shipment {
   orderId: string;
   items: LineItem[];
   shippingAddress: ShippingAddress;
-  status: 'PREPARED';
+  /** CANCELLED once its order is cancelled (OrderCancelled, event style). */
+  status: 'PREPARED' | 'CANCELLED';
   createdAt: Date;
 }

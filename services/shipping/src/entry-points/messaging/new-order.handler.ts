@@ -2,14 +2,17 @@ import type { MessageHandler } from '@app/broker';
 import type { ShipmentRepository } from '../../data-access/shipment.repository';
 import { prepareShipment } from '../../domain/prepare-shipment.use-case';
 
+const said = {
+  processed: 'shipment prepared',
+  duplicate: 'shipment already prepared',
+  'order-cancelled': 'order cancelled before its NewOrder arrived: no shipment prepared',
+} as const;
+
 /** Event style: Shipping decides on its own to ship every new order. */
 export const newOrderHandler =
   (shipments: ShipmentRepository): MessageHandler<'NewOrder'> =>
   async (message) => {
     const outcome = await prepareShipment(shipments.for(message), message.payload, 'event');
-    message.logger.info(
-      { outcome },
-      outcome === 'processed' ? 'shipment prepared' : 'shipment already prepared',
-    );
-    return outcome;
+    message.logger.info({ outcome }, said[outcome]);
+    return outcome === 'duplicate' ? 'duplicate' : 'processed';
   };

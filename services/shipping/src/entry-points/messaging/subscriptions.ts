@@ -2,6 +2,7 @@ import { on, type Subscription } from '@app/broker';
 import { Queues } from '@app/contracts';
 import type { ShipmentRepository } from '../../data-access/shipment.repository';
 import { newOrderHandler } from './new-order.handler';
+import { orderCancelledHandler } from './order-cancelled.handler';
 import { shipOrderHandler } from './ship-order.handler';
 
 /** Everything the Shipping service consumes, and where. */
@@ -9,6 +10,12 @@ export function subscriptions(shipments: ShipmentRepository): Subscription[] {
   return [
     // Event style: Shipping subscribes to Order's announcement.
     { queue: Queues.shippingNewOrder.name, handlers: [on('NewOrder', newOrderHandler(shipments))] },
+    // Event style, compensation: Order cancels an order whose payment was declined.
+    // Not yet listed in the Queues catalog of @app/contracts (shippingOrderCancelled).
+    {
+      queue: 'shipping.order-cancelled',
+      handlers: [on('OrderCancelled', orderCancelledHandler(shipments))],
+    },
     // Command style: Shipping's own command queue, which Order addresses.
     {
       queue: Queues.shippingCommands.name,
