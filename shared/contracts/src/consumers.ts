@@ -48,6 +48,11 @@ export const Queues = {
     messages: ['CreateInvoice'],
   },
   shippingNewOrder: { name: 'shipping.new-order', consumer: 'shipping', messages: ['NewOrder'] },
+  shippingOrderCancelled: {
+    name: 'shipping.order-cancelled',
+    consumer: 'shipping',
+    messages: ['OrderCancelled'],
+  },
   shippingCommands: { name: 'shipping.commands', consumer: 'shipping', messages: ['ShipOrder'] },
   statisticsNewOrder: {
     name: 'statistics.new-order',

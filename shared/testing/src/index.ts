@@ -44,3 +44,5 @@ export { TcpProxy, type TcpTarget } from './tcp-proxy';
 /** Builders of valid messages and requests, with overrides. */
 export { anAddress, anItem, anOrderRequest, aNewOrder } from './builders';
 export { aMessage, MessageBuilders } from './message-builders';
+/** The examples of docs/asyncapi.yaml, for the consumers' contract tests. */
+export { contractExamples, deliveryOfExample, type ContractExample } from './contract';

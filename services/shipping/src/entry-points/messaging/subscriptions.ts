@@ -11,9 +11,8 @@ export function subscriptions(shipments: ShipmentRepository): Subscription[] {
     // Event style: Shipping subscribes to Order's announcement.
     { queue: Queues.shippingNewOrder.name, handlers: [on('NewOrder', newOrderHandler(shipments))] },
     // Event style, compensation: Order cancels an order whose payment was declined.
-    // Not yet listed in the Queues catalog of @app/contracts (shippingOrderCancelled).
     {
-      queue: 'shipping.order-cancelled',
+      queue: Queues.shippingOrderCancelled.name,
       handlers: [on('OrderCancelled', orderCancelledHandler(shipments))],
     },
     // Command style: Shipping's own command queue, which Order addresses.
