@@ -89,7 +89,7 @@ describe('end to end: zero receivers, Order deployed alone', () => {
       return current.body.status === 'FAILED' ? current.body : undefined;
     });
     expect(failed.failureReason).toMatch(
-      /could not be delivered: no queue is bound to (invoicing|shipping)\.commands/,
+      /AuthorizePayment could not be delivered: no queue is bound to payment\.commands/,
     );
     expect((await request(`${order.url}/health/ready`)).status).toBe(200);
   });
@@ -118,12 +118,24 @@ describe('end to end: zero receivers, Order deployed alone', () => {
   test('when the same reply arrives twice, then Order applies it once', async () => {
     const { order } = system.services;
     // Stand in for the recipients: queues bound to the command exchanges make commands routable.
+    const paymentCommands = await broker.spy(Exchanges.paymentCommands.name, 'AuthorizePayment');
     const invoiceCommands = await broker.spy(Exchanges.invoicingCommands.name, 'CreateInvoice');
     const shipCommands = await broker.spy(Exchanges.shippingCommands.name, 'ShipOrder');
     const placed = await request(`${order.url}/orders`, {
       body: anOrderRequest({ style: 'command' }),
     });
     const orderId: string = placed.body.id;
+    await paymentCommands.waitForCount(
+      1,
+      (m) => (m.body as { orderId: string }).orderId === orderId,
+    );
+    await broker.publishMessage('PaymentAuthorized', {
+      paymentId: randomUUID(),
+      orderId,
+      amountCents: placed.body.totalCents,
+      currency: placed.body.currency,
+      authorizedAt: new Date().toISOString(),
+    });
     const [command] = await invoiceCommands.waitForCount(
       1,
       (m) => (m.body as { orderId: string }).orderId === orderId,

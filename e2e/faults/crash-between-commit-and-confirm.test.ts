@@ -113,7 +113,13 @@ describe('end to end, fault: a crash between commit and confirm', () => {
         await consumed(system, service, { queue, type: 'NewOrder', outcome: 'processed' }),
       ).toBe(1);
     }
-    expect(ledger.redeliveries).toEqual({ order: 0, invoicing: 0, shipping: 0, statistics: 0 });
+    expect(ledger.redeliveries).toEqual({
+      order: 0,
+      invoicing: 0,
+      shipping: 0,
+      statistics: 0,
+      payment: 0,
+    });
   });
 
   test(

@@ -4,6 +4,13 @@ import type { RunningSystem } from './system';
 export interface Ledger {
   orders: number;
   completed: number;
+  /** Orders that ended CANCELLED (their payment was declined). */
+  cancelled: number;
+  /**
+   * Cancelled orders that still have a live invoice (not VOIDED) or shipment (not
+   * CANCELLED): compensation that did not happen.
+   */
+  uncompensated: { orderId: string; service: string }[];
   /** Orders some service never accounted for (no invoice, shipment, count or completion). */
   lost: { orderId: string; missing: string[] }[];
   /** Orders with more than one invoice, shipment or count. */
@@ -16,9 +23,12 @@ export interface Ledger {
 }
 
 /**
- * Checks the order ids against every service's own database: one COMPLETED order, one
- * invoice, one shipment, one count in Statistics (event style only, since Statistics
- * hears only NewOrder). Redeliveries are reported, not failed: at-least-once allows them.
+ * Checks the order ids against every service's own database: each order terminal
+ * (COMPLETED, or CANCELLED after a declined payment), one payment decision, one invoice,
+ * one shipment, one count in Statistics (event style only, since Statistics hears only
+ * NewOrder), and a cancelled order with no live invoice or shipment. In the command style a
+ * cancelled order needs no invoice or shipment at all. Redeliveries are reported, not
+ * failed: at-least-once allows them.
  */
 export async function checkLedger(
   system: Pick<RunningSystem, 'databases' | 'services'>,
@@ -37,6 +47,26 @@ export async function checkLedger(
     'order',
     `SELECT id AS order_id, 1 AS n FROM orders WHERE id = ANY($1::uuid[]) AND status = 'COMPLETED'`,
   );
+  const cancelled = await perOrder(
+    'order',
+    `SELECT id AS order_id, 1 AS n FROM orders WHERE id = ANY($1::uuid[]) AND status = 'CANCELLED'`,
+  );
+  const payments = databases.payment
+    ? await perOrder(
+        'payment',
+        'SELECT order_id, count(*) AS n FROM payments WHERE order_id = ANY($1::uuid[]) GROUP BY order_id',
+      )
+    : undefined;
+  const liveInvoices = await perOrder(
+    'invoicing',
+    `SELECT order_id, count(*) AS n FROM invoices WHERE order_id = ANY($1::uuid[])
+        AND status <> 'VOIDED' GROUP BY order_id`,
+  );
+  const liveShipments = await perOrder(
+    'shipping',
+    `SELECT order_id, count(*) AS n FROM shipments WHERE order_id = ANY($1::uuid[])
+        AND status <> 'CANCELLED' GROUP BY order_id`,
+  );
   const invoices = await perOrder(
     'invoicing',
     'SELECT order_id, count(*) AS n FROM invoices WHERE order_id = ANY($1::uuid[]) GROUP BY order_id',
@@ -54,15 +84,27 @@ export async function checkLedger(
       : undefined;
   const lost: Ledger['lost'] = [];
   const doubled: Ledger['doubled'] = [];
+  const uncompensated: Ledger['uncompensated'] = [];
+  const terminal = new Map([...completed, ...cancelled]);
   const books: [string, Map<string, number>][] = [
-    ['order', completed],
+    ['order', terminal],
+    ...(payments ? ([['payment', payments]] as [string, Map<string, number>][]) : []),
     ['invoicing', invoices],
     ['shipping', shipments],
     ...(counted ? ([['statistics', counted]] as [string, Map<string, number>][]) : []),
   ];
+  // A command-style order cancelled before fulfilment never had an invoice or shipment.
+  const neededBy = (orderId: string, service: string) =>
+    !(style === 'command' && cancelled.has(orderId) && ['invoicing', 'shipping'].includes(service));
   for (const orderId of orderIds) {
-    const missing = books.filter(([, book]) => !book.get(orderId)).map(([service]) => service);
+    const missing = books
+      .filter(([service, book]) => !book.get(orderId) && neededBy(orderId, service))
+      .map(([service]) => service);
     if (missing.length > 0) lost.push({ orderId, missing });
+    if (cancelled.has(orderId)) {
+      if (liveInvoices.get(orderId)) uncompensated.push({ orderId, service: 'invoicing' });
+      if (liveShipments.get(orderId)) uncompensated.push({ orderId, service: 'shipping' });
+    }
     for (const [service, book] of books) {
       const count = book.get(orderId) ?? 0;
       if (count > 1) doubled.push({ orderId, service, count });
@@ -80,5 +122,13 @@ export async function checkLedger(
       .map((match) => Number(match[1]))
       .reduce((sum, n) => sum + n, 0);
   }
-  return { orders: orderIds.length, completed: completed.size, lost, doubled, redeliveries };
+  return {
+    orders: orderIds.length,
+    completed: completed.size,
+    cancelled: cancelled.size,
+    uncompensated,
+    lost,
+    doubled,
+    redeliveries,
+  };
 }

@@ -275,7 +275,9 @@ describe('order: InvoiceIssued and ShipmentPrepared handlers against a real brok
       const cancelled = await orderReaches(order.id, 'CANCELLED');
       expect(cancelled).toMatchObject({ cancellationReason: 'card_declined' });
       const announced = await waitFor('OrderCancelled to be published', async () => {
-        const mine = cancellations.messages.filter((m) => m.body.orderId === order.id);
+        const mine = cancellations.messages.filter(
+          (m) => (m.body as { orderId: string }).orderId === order.id,
+        );
         return mine.length > 0 ? mine : undefined;
       });
       expect(announced[0]?.body).toMatchObject({ orderId: order.id, reason: 'card_declined' });
@@ -306,7 +308,9 @@ describe('order: InvoiceIssued and ShipmentPrepared handlers against a real brok
       await waitFor('the outbox to be sent', async () =>
         (await countRows(db, 'outbox_messages WHERE sent_at IS NULL')) === 0 ? true : undefined,
       );
-      expect(cancellations.messages.filter((m) => m.body.orderId === order.id)).toHaveLength(1);
+      expect(
+        cancellations.messages.filter((m) => (m.body as { orderId: string }).orderId === order.id),
+      ).toHaveLength(1);
     });
   });
 });
