@@ -4,6 +4,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import helmet from 'helmet';
 import { Counter, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { Logger } from '@app/runtime';
+import { docsRouter } from './docs';
 import { AppError } from './errors';
 
 /** Reports what is down: a name per dependency, with the problem, or undefined when up. */
@@ -15,6 +16,8 @@ export interface HttpAppOptions {
   readiness: ReadinessCheck;
   /** Largest accepted request body. */
   bodyLimit?: string;
+  /** Where the generated contract documents are, served at `/docs` (default: the repo's docs/). */
+  docsDir?: string;
 }
 
 declare module 'express-serve-static-core' {
@@ -99,6 +102,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
+  app.use(docsRouter(options.docsDir));
   return app;
 }
 
