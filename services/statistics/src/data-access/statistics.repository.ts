@@ -1,7 +1,8 @@
 import type { IncomingMessage } from '@app/broker';
-import { createOnce } from '@app/store';
+import { claimInbox, createOnce, type SqlClient } from '@app/store';
 import type { Totals } from '../domain/count-order.use-case';
 import type { CurrencyTotals } from '../domain/statistics';
+import type { Cancellations, TakeOutOutcome } from '../domain/take-out-order.use-case';
 import type { Database } from './prisma';
 
 export class StatisticsRepository {
@@ -12,6 +13,7 @@ export class StatisticsRepository {
     return rows.map((row) => ({
       currency: row.currency,
       orders: row.orders,
+      cancelledOrders: row.cancelledOrders,
       revenueCents: Number(row.revenueCents),
       itemsSold: Number(row.itemsSold),
       lastOrderAt: row.lastOrderAt,
@@ -20,25 +22,40 @@ export class StatisticsRepository {
 
   /**
    * The totals as one delivery sees them: an order is counted once per message (inbox)
-   * and once per order (counted_orders), and adds to its currency's row in the same
-   * statement, so concurrent orders of one currency serialise on that row's lock.
+   * and once per order (counted_orders, which keeps what it added), and adds to its
+   * currency's row in the same statement, so concurrent orders of one currency serialise
+   * on that row's lock.
    */
-  for(message: Pick<IncomingMessage<unknown>, 'inbox'>): Totals {
+  for(message: Pick<IncomingMessage<unknown>, 'inbox'>): Totals & Cancellations {
     return {
       addOnce: async (contribution) => {
         const { outcome } = await createOnce(this.db, {
           inbox: message.inbox,
           insert: {
-            sql: `INSERT INTO counted_orders (order_id, currency) VALUES ($1::uuid, $2)
-                  ON CONFLICT DO NOTHING`,
-            values: [contribution.orderId, contribution.currency],
+            sql: `INSERT INTO counted_orders (order_id, currency, revenue_cents, items_sold)
+                  VALUES ($1::uuid, $2, $3::bigint, $4::bigint) ON CONFLICT DO NOTHING`,
+            values: [
+              contribution.orderId,
+              contribution.currency,
+              contribution.revenueCents,
+              contribution.itemsSold,
+            ],
           },
           alsoWhenCreated: [
             {
-              sql: `INSERT INTO currency_totals (currency, orders, revenue_cents, items_sold, last_order_at)
-                    SELECT $1, 1, $2::bigint, $3::bigint, $4::timestamptz FROM changed
+              // An order cancelled before it arrived counts as placed and as cancelled,
+              // and adds no revenue and no items.
+              sql: `INSERT INTO currency_totals
+                      (currency, orders, cancelled_orders, revenue_cents, items_sold, last_order_at)
+                    SELECT $1, 1,
+                      CASE WHEN cancelled THEN 1 ELSE 0 END,
+                      CASE WHEN cancelled THEN 0 ELSE $2::bigint END,
+                      CASE WHEN cancelled THEN 0 ELSE $3::bigint END,
+                      $4::timestamptz
+                    FROM changed, order_is_cancelled($5::uuid) AS tombstone(cancelled)
                     ON CONFLICT (currency) DO UPDATE SET
                       orders = currency_totals.orders + 1,
+                      cancelled_orders = currency_totals.cancelled_orders + EXCLUDED.cancelled_orders,
                       revenue_cents = currency_totals.revenue_cents + EXCLUDED.revenue_cents,
                       items_sold = currency_totals.items_sold + EXCLUDED.items_sold,
                       last_order_at = GREATEST(currency_totals.last_order_at, EXCLUDED.last_order_at)`,
@@ -47,6 +64,7 @@ export class StatisticsRepository {
                 contribution.revenueCents,
                 contribution.itemsSold,
                 contribution.lastOrderAt,
+                contribution.orderId,
               ],
             },
           ],
@@ -54,6 +72,39 @@ export class StatisticsRepository {
         });
         return outcome;
       },
+
+      cancelOnce: (cancellation) =>
+        this.db.transaction(async (tx): Promise<TakeOutOutcome> => {
+          if (!(await claimInbox(tx, message.inbox))) return 'duplicate';
+          // Locks the order first, so the statements below see a NewOrder handled meanwhile.
+          if (await orderIsCancelled(tx, cancellation.orderId)) return 'already-cancelled';
+          await tx.$executeRawUnsafe(
+            `INSERT INTO cancelled_orders (order_id, reason, cancelled_at)
+             VALUES ($1::uuid, $2, $3::timestamptz)`,
+            cancellation.orderId,
+            cancellation.reason,
+            cancellation.cancelledAt,
+          );
+          const takenOut = await tx.$executeRawUnsafe(
+            `UPDATE currency_totals AS totals SET
+               cancelled_orders = totals.cancelled_orders + 1,
+               revenue_cents = totals.revenue_cents - counted.revenue_cents,
+               items_sold = totals.items_sold - counted.items_sold
+             FROM counted_orders AS counted
+             WHERE counted.order_id = $1::uuid AND totals.currency = counted.currency`,
+            cancellation.orderId,
+          );
+          return takenOut > 0 ? 'taken-out' : 'not-counted-yet';
+        }),
     };
   }
+}
+
+/** Takes the order's lock for the rest of the transaction, then reads its tombstone. */
+async function orderIsCancelled(tx: SqlClient, orderId: string): Promise<boolean> {
+  const [row] = await tx.$queryRawUnsafe<{ cancelled: boolean }[]>(
+    'SELECT order_is_cancelled($1::uuid) AS cancelled',
+    orderId,
+  );
+  return row?.cancelled === true;
 }

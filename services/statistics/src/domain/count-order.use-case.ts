@@ -6,11 +6,14 @@ export type Outcome = 'processed' | 'duplicate';
 
 /** The totals, as the message being handled sees them (see StatisticsRepository.for). */
 export interface Totals {
-  /** Adds one order to its currency's totals, at most once per order and per message. */
+  /**
+   * Adds one order to its currency's totals, at most once per order and per message; an
+   * order cancelled before counts in `orders` and `cancelledOrders` only.
+   */
   addOnce(contribution: Contribution): Promise<Outcome>;
 }
 
-/** Counts a placed order, once, however often its `NewOrder` arrives. */
+/** Counts a placed order, once, however often its `NewOrder` arrives, and in whatever order with its `OrderCancelled`. */
 export function countOrder(totals: Totals, order: NewOrder): Promise<Outcome> {
   return totals.addOnce(contributionOf(order));
 }

@@ -1,15 +1,17 @@
 import type { NewOrder } from '@app/contracts';
 
+/** `orders` counts every placed order; revenue and items leave the cancelled ones out. */
 export interface CurrencyTotals {
   currency: string;
   orders: number;
+  cancelledOrders: number;
   revenueCents: number;
   itemsSold: number;
   lastOrderAt: Date;
 }
 
-/** What one order adds to the totals of its currency. */
-export interface Contribution extends Omit<CurrencyTotals, 'orders'> {
+/** What one order adds to the totals of its currency, unless it was cancelled. */
+export interface Contribution extends Omit<CurrencyTotals, 'orders' | 'cancelledOrders'> {
   orderId: string;
 }
 
@@ -25,6 +27,7 @@ export function contributionOf(order: NewOrder): Contribution {
 
 export interface Statistics {
   orders: number;
+  cancelledOrders: number;
   revenueCents: number;
   itemsSold: number;
   lastOrderAt: Date | null;
@@ -38,6 +41,7 @@ export function summarize(byCurrency: CurrencyTotals[]): Statistics {
   );
   return {
     orders: byCurrency.reduce((sum, totals) => sum + totals.orders, 0),
+    cancelledOrders: byCurrency.reduce((sum, totals) => sum + totals.cancelledOrders, 0),
     revenueCents: byCurrency.reduce((sum, totals) => sum + totals.revenueCents, 0),
     itemsSold: byCurrency.reduce((sum, totals) => sum + totals.itemsSold, 0),
     lastOrderAt,

@@ -15,6 +15,7 @@ import { start, type RunningStatisticsService } from '../../src/main';
 interface CurrencyTotals {
   currency: string;
   orders: number;
+  cancelledOrders: number;
   revenueCents: number;
   itemsSold: number;
   lastOrderAt: string;
@@ -22,6 +23,7 @@ interface CurrencyTotals {
 
 interface Statistics {
   orders: number;
+  cancelledOrders: number;
   revenueCents: number;
   itemsSold: number;
   lastOrderAt: string | null;
@@ -94,6 +96,7 @@ describe('statistics: NewOrder handler against a real broker and database', () =
     const after = await waitForOrders(before.orders + 1);
     expect(after).toMatchObject({
       orders: before.orders + 1,
+      cancelledOrders: before.cancelledOrders,
       revenueCents: before.revenueCents + 2 * 1_250 + 3 * 399,
       itemsSold: before.itemsSold + 5,
       lastOrderAt: latest(before.lastOrderAt, order.placedAt),
@@ -101,6 +104,7 @@ describe('statistics: NewOrder handler against a real broker and database', () =
     expect(totalsOf(after, 'EUR')).toEqual({
       currency: 'EUR',
       orders: 1,
+      cancelledOrders: 0,
       revenueCents: 2 * 1_250 + 3 * 399,
       itemsSold: 5,
       lastOrderAt: order.placedAt,
@@ -143,6 +147,7 @@ describe('statistics: NewOrder handler against a real broker and database', () =
     expect(totalsOf(after, 'USD')).toEqual({
       currency: 'USD',
       orders: 1,
+      cancelledOrders: 0,
       revenueCents: 10_000,
       itemsSold: 1,
       lastOrderAt: dollars.placedAt,
@@ -150,6 +155,7 @@ describe('statistics: NewOrder handler against a real broker and database', () =
     expect(totalsOf(after, 'GBP')).toEqual({
       currency: 'GBP',
       orders: 2,
+      cancelledOrders: 0,
       revenueCents: 1_000 + 99,
       itemsSold: 5,
       lastOrderAt: latest(pounds[0]!.placedAt, pounds[1]!.placedAt),
@@ -178,6 +184,7 @@ describe('statistics: NewOrder handler against a real broker and database', () =
     expect(totalsOf(after, 'JPY')).toEqual({
       currency: 'JPY',
       orders: 50,
+      cancelledOrders: 0,
       revenueCents: orders.reduce((sum, o) => sum + o.totalCents, 0),
       itemsSold: orders.reduce((sum, o) => sum + o.items[0]!.quantity, 0),
       lastOrderAt: orders[49]!.placedAt,

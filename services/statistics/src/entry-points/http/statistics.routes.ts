@@ -9,6 +9,7 @@ export function statisticsRouter(statistics: StatisticsRepository): Router {
     const summary = summarize(await statistics.totals());
     res.json({
       orders: summary.orders,
+      cancelledOrders: summary.cancelledOrders,
       revenueCents: summary.revenueCents,
       itemsSold: summary.itemsSold,
       lastOrderAt: summary.lastOrderAt?.toISOString() ?? null,
@@ -16,8 +17,8 @@ export function statisticsRouter(statistics: StatisticsRepository): Router {
         ...totals,
         lastOrderAt: totals.lastOrderAt.toISOString(),
       })),
-      source: 'NewOrder events',
-      note: 'Counts orders announced with the NewOrder event only; revenueCents adds up all currencies, byCurrency splits them.',
+      source: 'NewOrder and OrderCancelled events',
+      note: 'Counts orders announced with the NewOrder event only; cancelledOrders counts those cancelled since (OrderCancelled), whose revenue and items are left out; revenueCents adds up all currencies, byCurrency splits them.',
     });
   });
 

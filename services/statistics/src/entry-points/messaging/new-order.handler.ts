@@ -8,7 +8,9 @@ export const newOrderHandler =
     const outcome = await countOrder(statistics.for(message), message.payload);
     message.logger.info(
       { outcome },
-      outcome === 'processed' ? 'order counted' : 'order already counted',
+      outcome === 'processed'
+        ? 'order counted (as cancelled, with no revenue, if it was cancelled before)'
+        : 'order already counted',
     );
     return outcome;
   };

@@ -2,16 +2,23 @@ import { on, type Subscription } from '@app/broker';
 import { Queues } from '@app/contracts';
 import type { StatisticsRepository } from '../../data-access/statistics.repository';
 import { newOrderHandler } from './new-order.handler';
+import { orderCancelledHandler } from './order-cancelled.handler';
 
 /**
  * Everything the Statistics service consumes, and where. Order does not know this list
- * exists: subscribing to its `NewOrder` event needed no change there.
+ * exists: subscribing to its `NewOrder` and `OrderCancelled` events needed no change there.
  */
 export function subscriptions(statistics: StatisticsRepository): Subscription[] {
   return [
     {
       queue: Queues.statisticsNewOrder.name,
       handlers: [on('NewOrder', newOrderHandler(statistics))],
+    },
+    // Event style, compensation: Order cancels an order whose payment was declined.
+    // Not yet listed in the Queues catalog of @app/contracts (statisticsOrderCancelled).
+    {
+      queue: 'statistics.order-cancelled',
+      handlers: [on('OrderCancelled', orderCancelledHandler(statistics))],
     },
   ];
 }
