@@ -59,6 +59,11 @@ export const Queues = {
     consumer: 'statistics',
     messages: ['NewOrder'],
   },
+  statisticsOrderCancelled: {
+    name: 'statistics.order-cancelled',
+    consumer: 'statistics',
+    messages: ['OrderCancelled'],
+  },
   paymentNewOrder: { name: 'payment.new-order', consumer: 'payment', messages: ['NewOrder'] },
   paymentCommands: {
     name: 'payment.commands',

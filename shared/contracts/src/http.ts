@@ -110,7 +110,7 @@ export const PaymentResourceSchema = z.object({
 
 export const StatisticsResourceSchema = z.object({
   orders: z.int().min(0),
-  cancelledOrders: z.int().min(0).optional(),
+  cancelledOrders: z.int().min(0),
   revenueCents: z.int().min(0),
   itemsSold: z.int().min(0),
   lastOrderAt: TimestampSchema.nullable(),
@@ -118,6 +118,7 @@ export const StatisticsResourceSchema = z.object({
     z.object({
       currency: CurrencySchema,
       orders: z.int().min(0),
+      cancelledOrders: z.int().min(0),
       revenueCents: z.int().min(0),
       itemsSold: z.int().min(0),
       lastOrderAt: TimestampSchema,
@@ -272,7 +273,7 @@ export const HttpApis: Record<ServiceName, HttpApi> = {
   },
   statistics: {
     port: 3004,
-    description: 'Counts orders from NewOrder events.',
+    description: 'Counts orders from NewOrder events; takes cancelled ones out (OrderCancelled).',
     operations: [
       {
         operationId: 'getStatistics',

@@ -15,9 +15,8 @@ export function subscriptions(statistics: StatisticsRepository): Subscription[] 
       handlers: [on('NewOrder', newOrderHandler(statistics))],
     },
     // Event style, compensation: Order cancels an order whose payment was declined.
-    // Not yet listed in the Queues catalog of @app/contracts (statisticsOrderCancelled).
     {
-      queue: 'statistics.order-cancelled',
+      queue: Queues.statisticsOrderCancelled.name,
       handlers: [on('OrderCancelled', orderCancelledHandler(statistics))],
     },
   ];
