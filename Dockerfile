@@ -89,6 +89,7 @@ FROM base AS service
 ENV NODE_ENV=production
 COPY --from=service-deps /app/ ./
 COPY --from=build /out/service/ ./
+COPY docs/asyncapi.yaml docs/asyncapi.html docs/openapi.json ./docs/
 ARG SERVICE
 ENV SERVICE=${SERVICE}
 USER node
