@@ -4,7 +4,7 @@ import { issueInvoice } from '../../domain/issue-invoice.use-case';
 
 const said = {
   processed: 'invoice issued',
-  duplicate: 'invoice already issued',
+  duplicate: 'order already handled: nothing issued now',
   'order-cancelled': 'order cancelled before its NewOrder arrived: no invoice issued',
 } as const;
 

@@ -4,7 +4,7 @@ import { prepareShipment } from '../../domain/prepare-shipment.use-case';
 
 const said = {
   processed: 'shipment prepared',
-  duplicate: 'shipment already prepared',
+  duplicate: 'order already handled: nothing prepared now',
   'order-cancelled': 'order cancelled before its NewOrder arrived: no shipment prepared',
 } as const;
 
