@@ -1,6 +1,7 @@
 import { parseDelivery } from '@app/broker';
-import { queuesOf } from '@app/contracts';
+import { OrderStatusSchema, queuesOf } from '@app/contracts';
 import { contractExamples, deliveryOfExample } from '@app/testing';
+import { OrderStatuses } from '../../src/domain/order';
 import { subscriptions } from '../../src/entry-points/messaging/subscriptions';
 
 // The consumer side of the published contract: the queues Order reads are the ones the
@@ -36,4 +37,10 @@ describe('order against docs/asyncapi.yaml', () => {
       expect(parsed.payload).toEqual(example.payload);
     },
   );
+});
+
+describe('order against docs/openapi.json', () => {
+  test('when the HTTP contract lists the order statuses, then they are the domain’s statuses', () => {
+    expect([...OrderStatusSchema.options]).toEqual([...OrderStatuses]);
+  });
 });
