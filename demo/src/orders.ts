@@ -11,17 +11,22 @@ export async function placeOrders(
   count: number,
   options: {
     style?: Style;
+    /** A test token (`tok_visa`, `tok_declined`, ...); the service's default when left out. */
+    cardToken?: string;
     concurrency?: number;
     onPlaced?: (id: string, placed: number) => void;
   } = {},
 ): Promise<string[]> {
-  const { style = 'event', concurrency = 16, onPlaced } = options;
+  const { style = 'event', cardToken, concurrency = 16, onPlaced } = options;
+  const payment = cardToken === undefined ? {} : { payment: { cardToken } };
   const ids: string[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < count) {
       next += 1;
-      const response = await request(`${orderUrl}/orders`, { body: anOrderRequest({ style }) });
+      const response = await request(`${orderUrl}/orders`, {
+        body: anOrderRequest({ style, ...payment }),
+      });
       if (response.status !== 202) {
         throw new Error(
           `POST /orders answered ${response.status}: ${JSON.stringify(response.body)}`,

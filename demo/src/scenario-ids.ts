@@ -1,6 +1,7 @@
 /** The scenarios, in the order the demo runs them. */
 export const ScenarioIds = [
   'two-styles',
+  'payment',
   'buffering',
   'guaranteed-delivery',
   'decoupling',

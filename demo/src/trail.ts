@@ -1,3 +1,5 @@
+import { Messages, Queues, type MessageType } from '@app/contracts';
+
 /** A message seen on an exchange by the demo's spy queues. */
 export interface PublishedMessage {
   /** When the spy received it (ms since the epoch). */
@@ -39,7 +41,7 @@ export interface TrailStep {
 
 /**
  * The message trail of one order: every message with its correlation id, in the order it
- * was published, each with the queues (and services) that handled it. A handled message
+ * was published (the spy's time, or the first delivery's when that is earlier), each with the queues (and services) that handled it. A handled message
  * the spies missed still appears, with its exchange unknown.
  */
 export function buildTrail(
@@ -66,6 +68,13 @@ export function buildTrail(
         correlationId,
       });
     }
+  }
+  // The spy hears a message a little after the broker routed it, now and then after a
+  // consumer has already handled it: a message was published no later than its first delivery.
+  for (const entry of mine) {
+    const message = messages.get(entry.messageId);
+    if (message && entry.at < message.at)
+      messages.set(entry.messageId, { ...message, at: entry.at });
   }
   const ordered = [...messages.values()].sort((a, b) => a.at - b.at);
   const stepOf = new Map(ordered.map((message, i) => [message.messageId, i + 1]));
@@ -146,4 +155,54 @@ export function handledFromLogs(
     handled.push({ at, service, queue, type, messageId, correlationId });
   }
   return handled;
+}
+
+/** A message a trail must show: its type, the exchange it went to, the queues that handled it. */
+export interface ExpectedStep {
+  type: string;
+  exchange: string;
+  queues: string[];
+}
+
+/**
+ * What the catalog says each message does: the exchange it is published to and every
+ * consumer queue that takes it (sorted), so the expected trails follow a renamed queue.
+ */
+export const expectedSteps = (types: readonly MessageType[]): ExpectedStep[] =>
+  types.map((type) => ({
+    type,
+    exchange: Messages[type].exchange,
+    queues: Object.values(Queues)
+      .filter((queue) => (queue.messages as readonly string[]).includes(type))
+      .map((queue) => queue.name)
+      .sort(),
+  }));
+
+/**
+ * The differences between the expected and the actual trail, as readable sentences
+ * (empty when the trail shows everything it should, and nothing else). The order of the
+ * steps may vary: subscribers and recipients work in parallel. A queue that logged the
+ * same message twice counts once.
+ */
+export function trailMismatches(expected: readonly ExpectedStep[], steps: TrailStep[]): string[] {
+  const problems: string[] = [];
+  for (const wanted of expected) {
+    const step = steps.find((s) => s.type === wanted.type);
+    if (!step) {
+      problems.push(`no ${wanted.type}`);
+      continue;
+    }
+    if (step.exchange !== wanted.exchange) {
+      problems.push(`${wanted.type} went to ${step.exchange}, not ${wanted.exchange}`);
+    }
+    const queues = [...new Set(step.deliveries.map((delivery) => delivery.queue))].sort();
+    if (queues.join() !== [...wanted.queues].sort().join()) {
+      problems.push(
+        `${wanted.type} handled from [${queues.join(', ')}], expected [${wanted.queues.join(', ')}]`,
+      );
+    }
+  }
+  const unexpected = steps.filter((step) => !expected.some((wanted) => wanted.type === step.type));
+  for (const step of unexpected) problems.push(`unexpected ${step.type}`);
+  return problems;
 }

@@ -34,7 +34,7 @@ describe('make demo, end to end against the real services', () => {
 
   beforeAll(async () => {
     reports = await mkdtemp(path.join(os.tmpdir(), 'demo-report-'));
-    run = await runDemo(['two-styles', 'guaranteed-delivery'], {
+    run = await runDemo(['two-styles', 'payment', 'guaranteed-delivery'], {
       DEMO_RABBITMQ_URL: infrastructure.rabbitmqUrl,
       ...(infrastructure.rabbitmqManagementUrl
         ? { DEMO_RABBITMQ_MANAGEMENT_URL: infrastructure.rabbitmqManagementUrl }
@@ -52,13 +52,26 @@ describe('make demo, end to end against the real services', () => {
     await rm(reports, { recursive: true, force: true });
   });
 
-  test('when the two-styles and guaranteed-delivery scenarios run, then both pass and the run exits 0', () => {
+  test('when the two-styles, payment and guaranteed-delivery scenarios run, then all pass and the run exits 0', () => {
     expect({ code: run.code, tail: run.output.split('\n').slice(-25) }).toEqual({
       code: 0,
-      tail: expect.arrayContaining([expect.stringMatching(/^ALL PASSED: 2 of 2 scenarios passed/)]),
+      tail: expect.arrayContaining([expect.stringMatching(/^ALL PASSED: 3 of 3 scenarios passed/)]),
     });
     expect(run.output).toMatch(/^PASS {2}Two styles: /m);
+    expect(run.output).toMatch(/^PASS {2}Payment: compensation needed: event yes, command no/m);
     expect(run.output).toMatch(/^PASS {2}Guaranteed delivery: /m);
+  });
+
+  test('when payment runs, then the declined event-style order was compensated and the declined command-style one never invoiced', () => {
+    expect(run.output).toMatch(/order +-> order\.events \[order\.cancelled\] +OrderCancelled/);
+    expect(run.output).toMatch(
+      /event +tok_declined +\S+ +CANCELLED \(card_declined\) +DECLINED \(card_declined\) +VOIDED +CANCELLED/,
+    );
+    expect(run.output).toMatch(
+      /command +tok_declined +\S+ +CANCELLED \(card_declined\) .* none +none/,
+    );
+    expect(run.output).toMatch(/^ {2}event style needed compensation/m);
+    expect(run.output).toMatch(/^ {2}command style needed no compensation/m);
   });
 
   test('when two styles run, then each trail is printed by correlation id, and Statistics counted only the event', () => {

@@ -3,7 +3,14 @@ import { readDemoConfig, selectScenarios } from '../../src/config';
 
 describe('demo configuration', () => {
   test('when nothing is chosen or all is, then every scenario runs in the demo order', () => {
-    const all = ['two-styles', 'buffering', 'guaranteed-delivery', 'decoupling', 'scale'];
+    const all = [
+      'two-styles',
+      'payment',
+      'buffering',
+      'guaranteed-delivery',
+      'decoupling',
+      'scale',
+    ];
     expect(selectScenarios('')).toEqual(all);
     expect(selectScenarios('all')).toEqual(all);
   });
@@ -18,7 +25,7 @@ describe('demo configuration', () => {
 
   test('when an unknown scenario is named, then the error lists the known ones', () => {
     expect(() => selectScenarios('bufering')).toThrow(
-      /Unknown scenario "bufering"; known: two-styles, buffering/,
+      /Unknown scenario "bufering"; known: two-styles, payment, buffering/,
     );
   });
 

@@ -1,3 +1,4 @@
+import { Queues } from '@app/contracts';
 import { speedUp } from '../../src/scenarios/scale.scenario';
 import { trailProblems } from '../../src/scenarios/two-styles.scenario';
 import type { TrailStep } from '../../src/trail';
@@ -42,12 +43,12 @@ describe('two styles: what a whole trail is', () => {
 
   test('when a command-style order shows an event, then it is reported as unexpected', () => {
     const trail = [
-      step('AuthorizePayment', 'payment.commands', ['payment.commands']),
-      step('PaymentAuthorized', 'order.replies', ['order.replies']),
-      step('CreateInvoice', 'invoicing.commands', ['invoicing.commands']),
-      step('ShipOrder', 'shipping.commands', ['shipping.commands']),
-      step('InvoiceCreated', 'order.replies', ['order.replies']),
-      step('ShipmentCreated', 'order.replies', ['order.replies']),
+      step('AuthorizePayment', 'payment.commands', [Queues.paymentCommands.name]),
+      step('PaymentAuthorized', 'order.replies', [Queues.orderReplies.name]),
+      step('CreateInvoice', 'invoicing.commands', [Queues.invoicingCommands.name]),
+      step('ShipOrder', 'shipping.commands', [Queues.shippingCommands.name]),
+      step('InvoiceCreated', 'order.replies', [Queues.orderReplies.name]),
+      step('ShipmentCreated', 'order.replies', [Queues.orderReplies.name]),
       step('NewOrder', 'order.events', []),
     ];
     expect(trailProblems('command', trail)).toEqual(['unexpected NewOrder']);

@@ -65,6 +65,21 @@ describe('message trail', () => {
     ]);
   });
 
+  test('when the spy heard a message after a service handled it, then the message is timed at its first delivery', () => {
+    const steps = buildTrail(
+      ORDER,
+      [
+        published({ at: 30 }),
+        published({ at: 25, messageId: 'm2', type: 'AuthorizationAccepted', causationId: 'm1' }),
+      ],
+      [handled({ at: 20 }), handled({ at: 35, service: 'shipping', queue: 'shipping.new-order' })],
+    );
+    expect(steps.map((step) => [step.messageId, step.at])).toEqual([
+      ['m1', 20],
+      ['m2', 25],
+    ]);
+  });
+
   test('when other orders’ messages are around, then only this correlation id’s are in the trail', () => {
     const steps = buildTrail(
       ORDER,
