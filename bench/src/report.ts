@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BenchResult, LatencyRun, SaturationStep, Style } from './runner';
 import { saturationByStyle } from './runner';
 import { formatCpu, formatMarkdown, formatMs, formatRate, formatText, type Table } from './table';
-import { END_TO_END, RELAY } from './timeline';
+import { AFTER_PAYMENT, END_TO_END, PAYMENT_STEP, RELAY } from './timeline';
 
 export interface TitledTable {
   title: string;
@@ -51,6 +51,16 @@ export function headlineTable(result: BenchResult): Table {
       `${at}: outbox relay (commit -> confirmed) p50`,
       `${formatMs(stageOf(run, RELAY)?.p50)} ms`,
       `< ${TARGETS.relayP50Ms} ms`,
+    ]);
+  }
+  for (const style of ['event', 'command'] as Style[]) {
+    const run = result.latency.find((r) => r.style === style && !r.skipped);
+    const step = stageOf(run, PAYMENT_STEP);
+    if (!run || !step) continue;
+    rows.push([
+      `${style} style at ${run.rate} orders/s: payment step (202 -> decision at Order) p50 / mean`,
+      `${formatMs(step.p50)} / ${formatMs(step.mean)} ms (end to end p50 ${formatMs(stageOf(run, END_TO_END)?.p50)} ms)`,
+      '',
     ]);
   }
   rows.push(
@@ -128,6 +138,43 @@ export function latencyTable(allRuns: LatencyRun[]): Table {
   };
 }
 
+/**
+ * What the Payment hop costs, per style and rate: the payment step (the 202 to the
+ * decision in Order's inbox), what still follows it until the order completes, and end to
+ * end. With commands the invoice and shipment wait for the decision, so the two add up to
+ * about the whole; with events they run beside Payment and little follows the decision.
+ */
+export function paymentTable(allRuns: LatencyRun[]): Table {
+  const runs = allRuns.filter((run) => !run.skipped && stageOf(run, PAYMENT_STEP));
+  return {
+    header: [
+      'style',
+      'orders/s',
+      'payment step p50 ms',
+      'mean',
+      'p99',
+      'decision -> COMPLETED p50 ms',
+      'end to end p50 ms',
+      'payment step / end to end (p50)',
+    ],
+    rows: runs.map((run) => {
+      const step = stageOf(run, PAYMENT_STEP);
+      const e2e = stageOf(run, END_TO_END);
+      const share = step && e2e && e2e.p50 > 0 ? `${Math.round((100 * step.p50) / e2e.p50)}%` : '–';
+      return [
+        run.style,
+        String(run.rate),
+        formatMs(step?.p50),
+        formatMs(step?.mean),
+        formatMs(step?.p99),
+        formatMs(stageOf(run, AFTER_PAYMENT)?.p50),
+        formatMs(e2e?.p50),
+        share,
+      ];
+    }),
+  };
+}
+
 /** CPU of each process during each style's saturation step, in % of one core. */
 export function cpuTable(steps: SaturationStep[]): Table {
   const best = Object.values(saturationByStyle(steps)).filter(
@@ -152,6 +199,9 @@ export function cpuTable(steps: SaturationStep[]): Table {
   };
 }
 
+const paymentRuns = (runs: LatencyRun[]): boolean =>
+  runs.some((run) => !run.skipped && stageOf(run, PAYMENT_STEP));
+
 export function tablesOf(result: BenchResult): TitledTable[] {
   const styles = [...new Set(result.latency.map((run) => run.style))];
   return [
@@ -172,6 +222,15 @@ export function tablesOf(result: BenchResult): TitledTable[] {
         table: latencyTable(runs),
       };
     }),
+    ...(paymentRuns(result.latency)
+      ? [
+          {
+            title:
+              'The Payment hop per style: 202 -> payment decision at Order, then decision -> COMPLETED (fixed rates)',
+            table: paymentTable(result.latency),
+          },
+        ]
+      : []),
     {
       title: 'CPU during saturation (best step of each style)',
       table: cpuTable(result.saturation),

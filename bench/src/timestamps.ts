@@ -121,7 +121,7 @@ export async function waitForCompletion(
   for (;;) {
     const [row] = await order.query<{ open: number }>(
       `SELECT count(*)::int AS open FROM orders
-        WHERE created_at >= to_timestamp($1::float8 / 1000) AND status NOT IN ('COMPLETED', 'FAILED')`,
+        WHERE created_at >= to_timestamp($1::float8 / 1000) AND status NOT IN ('COMPLETED', 'CANCELLED', 'FAILED')`,
       [since],
     );
     const open = row?.open ?? 0;

@@ -1,4 +1,6 @@
-import { performancePage, resultsFolderName, withReport } from '../../src/report';
+import { paymentTable, performancePage, resultsFolderName, withReport } from '../../src/report';
+import type { LatencyRun } from '../../src/runner';
+import { AFTER_PAYMENT, END_TO_END, PAYMENT_STEP } from '../../src/timeline';
 import { readBenchConfig } from '../../src/config';
 
 describe('performance page block', () => {
@@ -44,5 +46,49 @@ describe('bench configuration', () => {
   it('when a list is malformed, then the configuration is refused', () => {
     expect(() => readBenchConfig({ BENCH_RATES: '100,fast' })).toThrow(/BENCH_RATES/);
     expect(() => readBenchConfig({ BENCH_STYLES: 'event,rpc' })).toThrow(/BENCH_STYLES/);
+  });
+});
+
+describe('the Payment hop per style', () => {
+  const ms = (p50: number, mean = p50) => ({
+    count: 10,
+    mean,
+    p50,
+    p95: p50,
+    p99: p50 * 2,
+    max: p50 * 3,
+  });
+  const run = (
+    style: 'event' | 'command',
+    payment: number,
+    after: number,
+    e2e: number,
+  ): LatencyRun => ({
+    style,
+    rate: 100,
+    seconds: 6,
+    placed: 600,
+    failures: 0,
+    failureReasons: {},
+    completed: 600,
+    open: 0,
+    stages: [
+      { stage: PAYMENT_STEP, ms: ms(payment, payment + 1) },
+      { stage: AFTER_PAYMENT, ms: ms(after) },
+      { stage: END_TO_END, ms: ms(e2e) },
+    ],
+  });
+
+  it('when both styles ran, then each has a row: the payment step, what follows it, end to end and its share', () => {
+    const table = paymentTable([
+      run('event', 4, 3, 12),
+      run('command', 5, 8, 16),
+      { ...run('event', 1, 1, 1), rate: 300, skipped: 'above saturation', stages: [] },
+    ]);
+    expect(table.rows).toEqual([
+      ['event', '100', '4.0', '5.0', '8.0', '3.0', '12', '33%'],
+      ['command', '100', '5.0', '6.0', '10', '8.0', '16', '31%'],
+    ]);
+    expect(table.header).toHaveLength(8);
   });
 });

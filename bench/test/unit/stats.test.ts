@@ -20,14 +20,22 @@ describe('percentile', () => {
 });
 
 describe('summarize', () => {
-  it('when values come in any order, then p50, p95, p99 and max are of the sorted sample', () => {
+  it('when values come in any order, then the mean, p50, p95, p99 and max are of the sorted sample', () => {
     const values = Array.from({ length: 100 }, (_, i) => 100 - i);
-    expect(summarize(values)).toEqual({ count: 100, p50: 50, p95: 95, p99: 99, max: 100 });
+    expect(summarize(values)).toEqual({
+      count: 100,
+      mean: 50.5,
+      p50: 50,
+      p95: 95,
+      p99: 99,
+      max: 100,
+    });
   });
 
   it('when a value is not a finite number, then it is left out', () => {
     expect(summarize([Number.NaN, 3, Number.POSITIVE_INFINITY, 1])).toEqual({
       count: 2,
+      mean: 2,
       p50: 1,
       p95: 3,
       p99: 3,

@@ -1,4 +1,12 @@
-import { END_TO_END, POST_TO_COMMIT, RELAY, stagesOf, type Timeline } from '../../src/timeline';
+import {
+  AFTER_PAYMENT,
+  END_TO_END,
+  PAYMENT_STEP,
+  POST_TO_COMMIT,
+  RELAY,
+  stagesOf,
+  type Timeline,
+} from '../../src/timeline';
 
 const order = 'a0000000-0000-4000-8000-000000000001';
 
@@ -53,6 +61,60 @@ describe('stagesOf', () => {
       'shipping inbox -> order.shipment-prepared inbox (ShipmentPrepared)': [27],
       [END_TO_END]: [40],
     });
+  });
+
+  it('when Payment decided, then the payment step runs from the 202 to the decision in Order inbox, and the rest to completion', () => {
+    const paid: Timeline = {
+      ...timeline,
+      outbox: {
+        ...timeline.outbox,
+        payment: [
+          {
+            messageId: 'm4',
+            type: 'AuthorizationAccepted',
+            orderId: order,
+            createdAt: 12,
+            sentAt: 14,
+          },
+        ],
+      },
+      inbox: {
+        ...timeline.inbox,
+        payment: [
+          { messageId: 'm1', consumer: 'payment.new-order', type: 'NewOrder', receivedAt: 9 },
+        ],
+        order: [
+          ...timeline.inbox.order,
+          {
+            messageId: 'm4',
+            consumer: 'order.payment-decisions',
+            type: 'AuthorizationAccepted',
+            receivedAt: 18,
+          },
+        ],
+      },
+    };
+    const stages = stagesOf([{ id: order, sentAt: 0, answeredAt: 5 }], paid);
+    expect(stages.get(PAYMENT_STEP)).toEqual([13]);
+    expect(stages.get(AFTER_PAYMENT)).toEqual([22]);
+    expect(
+      stages.get('payment inbox -> order.payment-decisions inbox (AuthorizationAccepted)'),
+    ).toEqual([9]);
+    expect([...stages.keys()].at(-1)).toBe(END_TO_END);
+  });
+
+  it('when Order wrote more messages after a reply (command style), then the relay is timed on the first one only', () => {
+    const command: Timeline = {
+      ...timeline,
+      outbox: {
+        ...timeline.outbox,
+        order: [
+          { messageId: 'c2', type: 'CreateInvoice', orderId: order, createdAt: 20, sentAt: 24 },
+          { messageId: 'c1', type: 'AuthorizePayment', orderId: order, createdAt: 2, sentAt: 6 },
+        ],
+      },
+    };
+    expect(stagesOf([{ id: order, sentAt: 0, answeredAt: 5 }], command).get(RELAY)).toEqual([1]);
   });
 
   it('when an order is not completed, then it has no end-to-end time', () => {
