@@ -153,7 +153,7 @@ describe('end to end: zero receivers, Order deployed alone', () => {
     expect(done.invoiceId).toBe(invoiceId);
     await waitFor(
       'both copies of the reply to be handled',
-      async () => (await broker.depth('order.replies')) === 0,
+      async () => (await broker.depth('order.command-replies')) === 0,
     );
     const inbox = await system.databases.order.query(
       'SELECT 1 FROM inbox_messages WHERE message_id = $1',
@@ -162,7 +162,7 @@ describe('end to end: zero receivers, Order deployed alone', () => {
     expect(inbox).toHaveLength(1);
     const metrics = await request(`${order.url}/metrics`);
     expect(metrics.body).toMatch(
-      /messages_consumed_total\{queue="order.replies",type="InvoiceCreated",outcome="duplicate"\} 1/,
+      /messages_consumed_total\{queue="order.command-replies",type="InvoiceCreated",outcome="duplicate"\} 1/,
     );
   });
 });

@@ -2,6 +2,7 @@
 // Local set-up, safe to run any number of times (`make setup`):
 // checks that Postgres and RabbitMQ answer, creates each service's database if missing,
 // then applies the committed migrations.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -158,6 +159,7 @@ async function ensureBrokerUsers() {
   if (local && !process.env.RABBITMQ_URL) {
     try {
       await importBrokerDefinitions();
+      dropOutdatedQueues();
       perService = await waitForLogin(brokerUrlOf('order'));
     } catch (error) {
       console.log(
@@ -178,6 +180,39 @@ async function ensureBrokerUsers() {
       ? '[setup] broker: vhost messaging, one user per service with least privilege'
       : `[setup] broker: per-service users not set up; every service uses ${redact(rabbitUrl)} (no least privilege)`,
   );
+}
+
+// Queues declared by an earlier version dead-letter through the default exchange, which no
+// service may write any more (each has its own <service>.retry and <service>.dead). A queue's
+// arguments cannot change, so on this local vhost such queues are deleted, and the services
+// declare them anew when they start; whatever they held is reported, then gone.
+function dropOutdatedQueues() {
+  const listed = execFileSync(
+    'rabbitmqctl',
+    [
+      '-q',
+      'list_queues',
+      '-p',
+      'messaging',
+      'name',
+      'messages',
+      'arguments',
+      '--formatter',
+      'json',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const outdated = JSON.parse(listed || '[]').filter(({ arguments: args }) =>
+    (args ?? []).some(([key, , value]) => key === 'x-dead-letter-exchange' && value === ''),
+  );
+  for (const queue of outdated) {
+    execFileSync('rabbitmqctl', ['-q', 'delete_queue', '-p', 'messaging', queue.name], {
+      stdio: 'pipe',
+    });
+    console.log(
+      `[setup] broker: queue ${queue.name} dead-lettered through the default exchange; deleted (${queue.messages} message(s)), its service declares it anew`,
+    );
+  }
 }
 
 function brokerUrlOf(service) {

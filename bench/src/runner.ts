@@ -346,9 +346,11 @@ function startBenchSystem(config: BenchConfig): Promise<RunningSystem> {
       rabbitmqManagementUrl: config.BENCH_RABBITMQ_MANAGEMENT_URL,
       postgresUrl: config.BENCH_POSTGRES_URL,
     },
-    // As deployed: no fault switches, and logging each message would be measured too.
+    // As deployed (no fault switches; logging each message would be measured too), but with
+    // the local-only credentials of the bench's own vhost, which NODE_ENV=production refuses;
+    // nothing in the services runs differently under `test`.
     faultSwitches: false,
-    env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...config.BENCH_SERVICE_ENV },
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...config.BENCH_SERVICE_ENV },
     readyTimeoutMs: 60_000,
   });
 }

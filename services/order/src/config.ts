@@ -10,4 +10,4 @@ export const ConfigSchema = serviceEnvSchema('order', 3001).extend({
 export type Config = z.infer<typeof ConfigSchema>;
 
 export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config =>
-  loadServiceConfig(ConfigSchema, env);
+  loadServiceConfig('order', ConfigSchema, env);

@@ -6,4 +6,4 @@ export const ConfigSchema = serviceEnvSchema('payment', 3005);
 export type Config = z.infer<typeof ConfigSchema>;
 
 export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config =>
-  loadServiceConfig(ConfigSchema, env);
+  loadServiceConfig('payment', ConfigSchema, env);

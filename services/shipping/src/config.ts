@@ -6,4 +6,4 @@ export const ConfigSchema = serviceEnvSchema('shipping', 3003);
 export type Config = z.infer<typeof ConfigSchema>;
 
 export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config =>
-  loadServiceConfig(ConfigSchema, env);
+  loadServiceConfig('shipping', ConfigSchema, env);

@@ -1,6 +1,6 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import type { ServiceName } from '@app/contracts';
+import { isMessageType, type ServiceName } from '@app/contracts';
 import type { Logger } from '@app/runtime';
 import type { BrokerConnection } from './connection';
 import { attemptOf, parseDelivery, type ParsedDelivery } from './delivery';
@@ -194,7 +194,9 @@ export class Consumer {
     const { metrics } = this.options;
     const queue = subscription.queue;
     const started = process.hrtime.bigint();
-    const type = String(delivery.properties.type ?? '(none)');
+    // A label from a known type only: the raw property is the sender's to choose, and a
+    // label per value would let any sender grow the metrics without bound.
+    const type = typeLabelOf(delivery.properties.type);
     if (delivery.fields.redelivered) metrics.redelivered.inc({ queue });
     const attempt = attemptOf(delivery.properties);
     let logger = this.options.logger.child({
@@ -217,6 +219,7 @@ export class Consumer {
         logger.warn({ reason }, 'parking invalid message');
         await this.moveTo(
           channel,
+          'dead',
           deadLetterQueueOf(queue),
           delivery,
           parkedHeaders(queue, 'invalid', reason, attempt - 1),
@@ -251,6 +254,7 @@ export class Consumer {
           logger.warn({ reason: err.message }, 'parking message its handler refused');
           await this.moveTo(
             channel,
+            'dead',
             deadLetterQueueOf(queue),
             delivery,
             parkedHeaders(queue, 'invalid', err.message, attempt),
@@ -276,11 +280,11 @@ export class Consumer {
     logger: Logger,
   ): Promise<void> {
     const error = err instanceof Error ? err.message : String(err);
-    const type = String(delivery.properties.type);
+    const type = typeLabelOf(delivery.properties.type);
     const delayMs = this.retryDelaysMs[attempt - 1];
     if (delayMs !== undefined && !this.stopping) {
       logger.warn({ err, delayMs }, 'handler failed; retrying later');
-      await this.moveTo(channel, retryQueueOf(queue, delayMs), delivery, {
+      await this.moveTo(channel, 'retry', retryQueueOf(queue, delayMs), delivery, {
         [RetryHeaders.attempt]: attempt,
         [RetryHeaders.lastError]: error,
       });
@@ -295,6 +299,7 @@ export class Consumer {
     logger.error({ err, attempts: attempt }, 'handler failed for the last time; parking message');
     await this.moveTo(
       channel,
+      'dead',
       deadLetterQueueOf(queue),
       delivery,
       parkedHeaders(queue, 'failed', error, attempt),
@@ -304,11 +309,17 @@ export class Consumer {
 
   private moveTo(
     channel: ConfirmChannel,
+    via: 'retry' | 'dead',
     target: string,
     delivery: ConsumeMessage,
     headers: Record<string, unknown>,
   ): Promise<void> {
     const { connection, logger } = this.options;
-    return moveTo(channel, target, delivery, headers, connection.username, logger);
+    return moveTo(channel, via, target, delivery, headers, connection.username, logger);
   }
+}
+
+/** The message type as a metrics label and log field: a contract type, else `unknown`. */
+function typeLabelOf(type: unknown): string {
+  return isMessageType(type) ? type : 'unknown';
 }

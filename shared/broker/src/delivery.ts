@@ -11,7 +11,7 @@ import {
   type MessageType,
 } from '@app/contracts';
 import { InvalidMessageError } from './errors';
-import { RetryHeaders } from './settle';
+import { RetryHeaders, originalSenderOf } from './settle';
 import type { HandlerBinding } from './subscription';
 
 /** What the parser needs of a delivery: its properties and its body. */
@@ -101,10 +101,14 @@ export function verifySender(
   headers: Record<string, unknown>,
   ownUser: string,
 ): void {
-  const userId = envelope.userId;
-  if (!userId) throw new PoisonMessage(`${type} has no userId: its sender cannot be verified`);
-  const original = headers[RetryHeaders.originalUserId];
-  const claimed = userId === ownUser && typeof original === 'string' ? original : userId;
+  if (!envelope.userId)
+    throw new PoisonMessage(`${type} has no userId: its sender cannot be verified`);
+  const claimed = originalSenderOf({ userId: envelope.userId, headers }, ownUser);
+  if (!claimed) {
+    throw new PoisonMessage(
+      `${type} is a copy whose original sender is unknown: it cannot be verified`,
+    );
+  }
   const sharedUser = !(ServiceNames as readonly string[]).includes(ownUser);
   if (sharedUser) {
     if (claimed !== ownUser)

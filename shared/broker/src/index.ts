@@ -26,6 +26,7 @@ export { Publisher, type PublishResult } from './publisher';
 export {
   RetryHeaders,
   copiedProperties,
+  originalSenderOf,
   parkedHeaders,
   sendConfirmed,
   type DeadReason,
@@ -45,6 +46,8 @@ export {
   DELIVERY_LIMIT,
   deadLetterQueueOf,
   declareConsumerQueue,
+  moveExchangesOf,
+  ownerOfQueue,
   declarePublisherExchanges,
   retryQueueOf,
   type Binding,

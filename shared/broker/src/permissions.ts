@@ -4,9 +4,12 @@ import type { ServiceName } from '@app/contracts';
  * Each service's RabbitMQ permissions (regular expressions over exchange and queue names),
  * the source of infra/rabbitmq/definitions.json (`node scripts/broker-definitions.mjs`).
  * - configure: declare and delete its own exchanges and queues;
- * - write: publish to its own exchanges and to those it may address, bind its own queues,
- *   and `amq.default` to move messages into its own retry and dead-letter queues (those
- *   copies carry its own user id, which its consumers alone accept as their own);
+ * - write: publish to its own exchanges (among them `<service>.retry` and `<service>.dead`,
+ *   through which it moves messages between its own queues) and to those it may address,
+ *   and bind its own queues. Never `amq.default`, which reaches every queue. No queue is
+ *   named like an exchange another service may write (a write permission on a name also
+ *   allows binding the queue of that name), so command queues are named after the command
+ *   (`invoicing.create-invoice`), not after their exchange (`invoicing.commands`);
  * - read: consume its own queues and bind them to the exchanges it subscribes to.
  * Shipping, for example, cannot publish to `order.events` nor read Invoicing's queues.
  */
@@ -16,28 +19,27 @@ export const BrokerPermissions: Record<
 > = {
   order: {
     configure: '^order\\..*',
-    write:
-      '^(order\\..*|invoicing\\.commands|shipping\\.commands|payment\\.commands|amq\\.default)$',
+    write: '^(order\\..*|invoicing\\.commands|shipping\\.commands|payment\\.commands)$',
     read: '^(order\\..*|invoicing\\.events|shipping\\.events|payment\\.events)$',
   },
   invoicing: {
     configure: '^invoicing\\..*',
-    write: '^(invoicing\\..*|order\\.replies|amq\\.default)$',
+    write: '^(invoicing\\..*|order\\.replies)$',
     read: '^(invoicing\\..*|order\\.events)$',
   },
   shipping: {
     configure: '^shipping\\..*',
-    write: '^(shipping\\..*|order\\.replies|amq\\.default)$',
+    write: '^(shipping\\..*|order\\.replies)$',
     read: '^(shipping\\..*|order\\.events)$',
   },
   statistics: {
     configure: '^statistics\\..*',
-    write: '^(statistics\\..*|amq\\.default)$',
+    write: '^(statistics\\..*)$',
     read: '^(statistics\\..*|order\\.events)$',
   },
   payment: {
     configure: '^payment\\..*',
-    write: '^(payment\\..*|order\\.replies|amq\\.default)$',
+    write: '^(payment\\..*|order\\.replies)$',
     read: '^(payment\\..*|order\\.events)$',
   },
 };

@@ -1,5 +1,6 @@
 import type { ConfirmChannel, Message, MessageProperties, Options } from 'amqplib';
 import type { Logger } from '@app/runtime';
+import { moveExchangesOf, ownerOfQueue } from './topology';
 
 /** Headers written on messages moved to a retry or dead-letter queue. */
 export const RetryHeaders = {
@@ -56,26 +57,54 @@ export function copiedProperties(
   };
 }
 
-/** Sends `content` to `queue` through the default exchange and waits for the confirm. */
+/**
+ * Sends `content` to `queue` through its owner's retry or dead exchange (`via`), routed by
+ * the queue's name, and waits for the confirm.
+ */
 export function sendConfirmed(
   channel: ConfirmChannel,
+  via: 'retry' | 'dead',
   queue: string,
   content: Buffer,
   options: Options.Publish,
 ): Promise<void> {
+  const exchange = moveExchangesOf(ownerOfQueue(queue))[via];
   return new Promise<void>((resolve, reject) => {
-    channel.sendToQueue(queue, content, options, (err) =>
+    channel.publish(exchange, queue, content, options, (err) =>
       err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
     );
   });
 }
 
 /**
- * Moves a delivery to another queue: a confirmed copy, then the ack. The copy carries the
- * mover's user id; the original sender's is kept in `x-original-user-id`.
+ * Who sent a delivery, as far as the broker vouches for it: its `userId` (the broker refuses
+ * a publish whose `userId` is not the connection's user). A message with `ownUser`'s own
+ * user id was published by `ownUser` itself (no one else can): either it sent it, or it is a
+ * copy `ownUser` moved, on which the mover recorded the original sender in
+ * `x-original-user-id` (empty when there was none). Undefined when no sender can be
+ * established.
+ */
+export function originalSenderOf(
+  properties: Pick<MessageProperties, 'userId' | 'headers'>,
+  ownUser: string,
+): string | undefined {
+  const userId: unknown = properties.userId;
+  if (typeof userId !== 'string' || userId === '') return undefined;
+  if (userId !== ownUser) return userId;
+  const recorded: unknown = properties.headers?.[RetryHeaders.originalUserId];
+  if (recorded === undefined) return ownUser;
+  return typeof recorded === 'string' && recorded !== '' ? recorded : undefined;
+}
+
+/**
+ * Moves a delivery to another of the service's queues: a confirmed copy, then the ack. The
+ * copy carries the mover's user id; the sender the broker vouched for is written to
+ * `x-original-user-id` (empty if none), replacing whatever the message brought: a header a
+ * sender wrote is never taken for provenance.
  */
 export async function moveTo(
   channel: ConfirmChannel,
+  via: 'retry' | 'dead',
   target: string,
   delivery: Message,
   headers: Record<string, unknown>,
@@ -83,16 +112,14 @@ export async function moveTo(
   logger: Logger,
 ): Promise<void> {
   const { properties } = delivery;
+  const { [RetryHeaders.originalUserId]: _claimed, ...rest } = properties.headers ?? {};
+  const sender = originalSenderOf(properties, ownUser);
   const options = copiedProperties(
     properties,
-    {
-      ...properties.headers,
-      ...(properties.userId ? { [RetryHeaders.originalUserId]: properties.userId } : {}),
-      ...headers,
-    },
+    { ...rest, [RetryHeaders.originalUserId]: sender ?? '', ...headers },
     ownUser,
   );
-  await sendConfirmed(channel, target, delivery.content, options);
+  await sendConfirmed(channel, via, target, delivery.content, options);
   ack(channel, delivery, logger);
 }
 

@@ -22,6 +22,20 @@ export const DELIVERY_LIMIT = 10;
 export const deadLetterQueueOf = (queue: string): string => `${queue}.dead`;
 
 /**
+ * The service's own exchanges for moving messages between its queues: a consumer sends a
+ * failing message to a retry queue through `<service>.retry` and parks it through
+ * `<service>.dead`, each routed by the target queue's name; a replay goes back through
+ * `<service>.retry` to the original queue. Only the service may write them, so nobody else
+ * can plant a message in its retry or dead-letter queues, and no service needs the default
+ * exchange (which reaches every queue).
+ */
+export const moveExchangesOf = (service: string) =>
+  ({ retry: `${service}.retry`, dead: `${service}.dead` }) as const;
+
+/** The service that owns a queue: the part of `<consumer>.<what>` before the first dot. */
+export const ownerOfQueue = (queue: string): string => queue.split('.')[0] ?? queue;
+
+/**
  * Retry queues are named after their delay: RabbitMQ refuses to re-declare a queue with
  * other arguments, so a changed delay gets a queue of its own instead of a channel error.
  */
@@ -142,26 +156,35 @@ export async function declareConsumerQueue(
   } = {},
 ): Promise<void> {
   const dead = deadLetterQueueOf(spec.name);
+  const moves = moveExchangesOf(ownerOfQueue(spec.name));
+  await channel.assertExchange(moves.retry, 'direct', { durable: true });
+  await channel.assertExchange(moves.dead, 'direct', { durable: true });
   await channel.assertQueue(dead, quorum());
+  await channel.bindQueue(dead, moves.dead, dead);
   await channel.assertQueue(
     spec.name,
     quorum({
       'x-delivery-limit': DELIVERY_LIMIT,
-      'x-dead-letter-exchange': '',
+      'x-dead-letter-exchange': moves.dead,
       'x-dead-letter-routing-key': dead,
       ...atLeastOnceDeadLettering,
     }),
   );
+  // The broker's own dead-lettering (delivery limit, retry TTL) goes through the service's
+  // exchanges too: RabbitMQ requires write permission on a queue's dead-letter exchange.
+  await channel.bindQueue(spec.name, moves.retry, spec.name);
   for (const delayMs of retryDelaysMs) {
+    const retry = retryQueueOf(spec.name, delayMs);
     await channel.assertQueue(
-      retryQueueOf(spec.name, delayMs),
+      retry,
       quorum({
         'x-message-ttl': delayMs,
-        'x-dead-letter-exchange': '',
+        'x-dead-letter-exchange': moves.retry,
         'x-dead-letter-routing-key': spec.name,
         ...atLeastOnceDeadLettering,
       }),
     );
+    await channel.bindQueue(retry, moves.retry, retry);
   }
   for (const binding of spec.bindings) {
     const exchange = Object.values(Exchanges).find((e) => e.name === binding.exchange);

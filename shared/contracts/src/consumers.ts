@@ -32,7 +32,7 @@ export const Queues = {
     messages: ['ShipmentPrepared'],
   },
   orderReplies: {
-    name: 'order.replies',
+    name: 'order.command-replies',
     consumer: 'order',
     messages: ['PaymentAuthorized', 'PaymentDeclined', 'InvoiceCreated', 'ShipmentCreated'],
   },
@@ -43,7 +43,7 @@ export const Queues = {
     messages: ['OrderCancelled'],
   },
   invoicingCommands: {
-    name: 'invoicing.commands',
+    name: 'invoicing.create-invoice',
     consumer: 'invoicing',
     messages: ['CreateInvoice'],
   },
@@ -53,7 +53,7 @@ export const Queues = {
     consumer: 'shipping',
     messages: ['OrderCancelled'],
   },
-  shippingCommands: { name: 'shipping.commands', consumer: 'shipping', messages: ['ShipOrder'] },
+  shippingCommands: { name: 'shipping.ship-order', consumer: 'shipping', messages: ['ShipOrder'] },
   statisticsNewOrder: {
     name: 'statistics.new-order',
     consumer: 'statistics',
@@ -66,7 +66,7 @@ export const Queues = {
   },
   paymentNewOrder: { name: 'payment.new-order', consumer: 'payment', messages: ['NewOrder'] },
   paymentCommands: {
-    name: 'payment.commands',
+    name: 'payment.authorize-payment',
     consumer: 'payment',
     messages: ['AuthorizePayment'],
   },

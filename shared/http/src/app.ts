@@ -29,6 +29,9 @@ declare module 'express-serve-static-core' {
 
 const PROBLEM_JSON = 'application/problem+json';
 
+/** Letters, digits and `._:-`, at most 128: what a request id from a caller may be. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /**
  * An Express app with the edge every service shares: security headers, JSON-only
  * bodies with a size limit, request logging, health and metrics endpoints.
@@ -57,7 +60,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(helmet());
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
-    const requestId = req.get('x-request-id') ?? randomUUID();
+    // A caller's request id is kept only if it looks like one; it ends up in logs.
+    const offered = req.get('x-request-id');
+    const requestId = offered && REQUEST_ID.test(offered) ? offered : randomUUID();
     res.locals.requestId = requestId;
     res.locals.logger = logger.child({ requestId });
     res.setHeader('x-request-id', requestId);
@@ -83,17 +88,24 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.get('/health/live', (_req, res) => {
     res.json({ status: 'up' });
   });
+  let lastDown = '';
   app.get('/health/ready', async (_req, res) => {
     const checks = await options.readiness().catch((err: unknown) => ({
       readiness: err instanceof Error ? err.message : String(err),
     }));
     const down = Object.entries(checks).filter(([, problem]) => problem !== undefined);
+    // Anyone may ask; only the log (on each change) hears the drivers' error text.
+    const described = JSON.stringify(down);
+    if (described !== lastDown && down.length > 0) {
+      options.logger.warn({ down: Object.fromEntries(down) }, 'not ready');
+    }
+    lastDown = described;
     const body = {
       status: down.length === 0 ? 'ready' : 'not ready',
       checks: Object.fromEntries(
         Object.entries(checks).map(([name, problem]) => [
           name,
-          problem === undefined ? 'up' : `down: ${problem}`,
+          problem === undefined ? 'up' : 'down',
         ]),
       ),
     };

@@ -1,5 +1,11 @@
 import type { Channel, ConfirmChannel, GetMessage, Options } from 'amqplib';
-import { RetryHeaders, copiedProperties, deadLetterQueueOf, sendConfirmed } from '@app/broker';
+import {
+  RetryHeaders,
+  copiedProperties,
+  deadLetterQueueOf,
+  originalSenderOf,
+  sendConfirmed,
+} from '@app/broker';
 
 /** Counts how often a message was sent back from its dead-letter queue. */
 export const REPLAYED_HEADER = 'x-replayed';
@@ -88,8 +94,11 @@ export async function listDeadLetters(
  * appId, traceparent, x-causation-id, …) minus the retry and dead-letter headers, so it
  * gets a fresh set of retries; `x-replayed` counts the replays. Pass `userId`, the replaying
  * connection's user: the broker refuses any other, and the consumer accepts the copy as
- * its own only from its own user (the original sender stays in `x-original-user-id`,
- * checked when the message first arrived). Replay as the consuming service. A parked message
+ * its own only from its own user. Provenance is taken only from what the broker vouched
+ * for: the parked message's `userId`, or, on a copy the consuming service parked itself
+ * (its own `userId`), the original sender it recorded; a message whose sender cannot be
+ * established stays parked (`ReplayError`), and the consumer checks the sender against the
+ * contract as for a fresh message. Replay as the consuming service. A parked message
  * is acknowledged (removed) only after its copy was confirmed; the others go back to the
  * dead-letter queue. Returns how many were replayed; throws `ReplayError` if the broker
  * refused or could not route a copy.
@@ -106,8 +115,9 @@ export async function replayDeadLetters(
   try {
     for (const message of taken) {
       if (options.id !== undefined && message.properties.messageId !== options.id) continue;
-      const target = originalQueueOf(message, names.queue);
-      await republish(channel, target, message, replayed, options.userId);
+      // The queue comes from the dead-letter queue's own name, never from a header the
+      // message brought; so does nothing else that decides where it goes or who sent it.
+      await republish(channel, names.queue, message, replayed, options.userId);
       channel.ack(message);
       acked.add(message);
       replayed += 1;
@@ -205,13 +215,9 @@ function toDeadLetter(message: GetMessage, queue: string, now: number): DeadLett
     attempts: Number.isFinite(attempts) ? attempts : undefined,
     deadAt,
     ageMs: deadAt ? Math.max(0, now - deadAt.getTime()) : undefined,
-    originalQueue: originalQueueOf(message, queue),
+    originalQueue: queue,
     replayed: Number(headers[REPLAYED_HEADER] ?? 0) || 0,
   };
-}
-
-function originalQueueOf(message: GetMessage, queue: string): string {
-  return stringOf(message.properties.headers?.[RetryHeaders.deadQueue]) ?? queue;
 }
 
 /** Headers describing the previous trip through retry and dead-letter queues. */
@@ -240,8 +246,17 @@ async function republish(
   userId: string | undefined,
 ): Promise<void> {
   const { properties } = message;
+  const sender = userId ? originalSenderOf(properties, userId) : undefined;
+  if (!sender) {
+    throw new ReplayError(
+      `${describeMessage(message)} has no sender the broker vouched for (no userId, or a copy without its original sender); it stays parked`,
+      replayedSoFar,
+    );
+  }
   const headers: Record<string, unknown> = { ...properties.headers };
   for (const name of DEAD_LETTER_HEADERS) delete headers[name];
+  // The consumer checks this sender against the contract as for a fresh message.
+  headers[RetryHeaders.originalUserId] = sender;
   headers[REPLAYED_HEADER] = (Number(headers[REPLAYED_HEADER] ?? 0) || 0) + 1;
   const options: Options.Publish = {
     ...copiedProperties(properties, headers, userId),
@@ -255,7 +270,7 @@ async function republish(
   // One copy is in flight at a time, so a basic.return (sent before its confirm) is this one's.
   channel.on('return', onReturn);
   try {
-    await sendConfirmed(channel, target, message.content, options).catch(() => {
+    await sendConfirmed(channel, 'retry', target, message.content, options).catch(() => {
       throw new ReplayError(refusal(message, target), replayedSoFar);
     });
   } finally {

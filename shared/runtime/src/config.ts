@@ -87,6 +87,11 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
      * to true, whatever NODE_ENV says; the local scripts and the test harness set it.
      */
     ALLOW_FAULT_SWITCHES: z.stringbool().default(false),
+    /**
+     * With it, `/admin/faults` answers only to `Authorization: Bearer <token>` (a workshop in
+     * containers); without it, only to callers on this machine.
+     */
+    FAULT_SWITCHES_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     FAULT_HANDLER_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(0),
     FAULT_HANDLER_FAIL_TIMES: z.coerce.number().int().min(0).max(100).default(0),
     FAULT_HANDLER_FAIL_ALWAYS: z.stringbool().default(false),
@@ -122,23 +127,69 @@ export function refuseFaultsUnlessAllowed(env: NodeJS.ProcessEnv): string[] {
 }
 
 /**
- * Refuses the local-only default credentials in production: there, the broker and the
- * database must be named explicitly. Pass it to `loadConfig` like `refuseFaultsInProduction`.
+ * Refuses, in production, what is fit only for a developer machine: a broker or database
+ * left to its local default, a password that is one of the local-only defaults (`guest`,
+ * `*-local-only`) or none, and a broker user shared by the services (each must connect as
+ * its own, or senders cannot be told apart). Pass it to `loadConfig` like
+ * `refuseFaultsUnlessAllowed`; `service` is the service's own broker user name.
  */
-export function refuseLocalDefaultsInProduction(env: NodeJS.ProcessEnv): string[] {
+export function refuseLocalDefaultsInProduction(
+  env: NodeJS.ProcessEnv,
+  service?: string,
+): string[] {
   if (env.NODE_ENV !== 'production') return [];
-  return ['RABBITMQ_URL', 'DATABASE_URL']
-    .filter((key) => !env[key])
-    .map((key) => `${key}: must be set when NODE_ENV=production (local defaults are refused)`);
+  const problems: string[] = [];
+  for (const key of ['RABBITMQ_URL', 'DATABASE_URL']) {
+    const value = env[key];
+    if (!value) {
+      problems.push(`${key}: must be set when NODE_ENV=production (local defaults are refused)`);
+      continue;
+    }
+    const url = safeUrl(value);
+    if (!url) continue; // the schema reports a malformed URL
+    const password = decodeURIComponent(url.password);
+    if (isLocalOnlyPassword(password)) {
+      problems.push(
+        `${key}: ${password ? 'a local-only default password' : 'no password'} is refused when NODE_ENV=production`,
+      );
+    }
+    if (key === 'RABBITMQ_URL' && service) {
+      const user = decodeURIComponent(url.username || 'guest');
+      if (user !== service) {
+        problems.push(
+          `${key}: broker user ${user} is not this service's own user ${service}; a shared user is refused when NODE_ENV=production`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/** Passwords that only the local set-up uses: never accepted in production. */
+export function isLocalOnlyPassword(password: string): boolean {
+  return password === '' || password === 'guest' || password.endsWith('-local-only');
+}
+
+function safeUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Reads a service's configuration from the environment with the checks every service
- * makes: fault switches only when allowed, no local defaults in production.
+ * makes: fault switches only when allowed; in production no local defaults and no broker
+ * user but the service's own.
  */
 export function loadServiceConfig<S extends z.ZodType>(
+  service: string,
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
 ): z.infer<S> {
-  return loadConfig(schema, env, [refuseFaultsUnlessAllowed, refuseLocalDefaultsInProduction]);
+  return loadConfig(schema, env, [
+    refuseFaultsUnlessAllowed,
+    (raw) => refuseLocalDefaultsInProduction(raw, service),
+  ]);
 }

@@ -84,7 +84,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   app.use(parts.router);
   // Workshops and tests flip faults at run time; without ALLOW_FAULT_SWITCHES there is no
   // such endpoint at all.
-  if (config.ALLOW_FAULT_SWITCHES) app.use(faultsRouter(faults));
+  if (config.ALLOW_FAULT_SWITCHES) app.use(faultsRouter(faults, config.FAULT_SWITCHES_TOKEN));
   const server = await listen(finishApp(app), config.PORT);
   const port = (server.address() as AddressInfo).port;
   logger.info({ port, ...options.describe }, `${service} service listening`);

@@ -93,9 +93,11 @@ export async function checkLedger(
     ['shipping', shipments],
     ...(counted ? ([['statistics', counted]] as [string, Map<string, number>][]) : []),
   ];
-  // A command-style order cancelled before fulfilment never had an invoice or shipment.
+  // A cancelled order needs no invoice or shipment: in the command style none was ever
+  // asked for; in the event style the cancellation may reach Invoicing or Shipping first,
+  // and its tombstone then keeps the late NewOrder from creating one.
   const neededBy = (orderId: string, service: string) =>
-    !(style === 'command' && cancelled.has(orderId) && ['invoicing', 'shipping'].includes(service));
+    !(cancelled.has(orderId) && ['invoicing', 'shipping'].includes(service));
   for (const orderId of orderIds) {
     const missing = books
       .filter(([service, book]) => !book.get(orderId) && neededBy(orderId, service))

@@ -37,7 +37,7 @@ describe('invoicing: CreateInvoice command handler against a real broker and dat
     (m.body as { orderId: string }).orderId === orderId;
   const parkedCommands = (what: string) =>
     waitFor(`${what} to be parked`, async () => {
-      const messages = await sut.broker.drain('invoicing.commands.dead');
+      const messages = await sut.broker.drain('invoicing.create-invoice.dead');
       return messages.length > 0 ? messages : undefined;
     });
 
@@ -91,7 +91,7 @@ describe('invoicing: CreateInvoice command handler against a real broker and dat
     await replies.waitForCount(1, isFor(command.orderId));
     await waitFor(
       'both deliveries to be handled',
-      async () => (await sut.broker.depth('invoicing.commands')) === 0,
+      async () => (await sut.broker.depth('invoicing.create-invoice')) === 0,
     );
     await waitFor('the outbox to be empty', async () => {
       const [row] = await sut.db.query<{ n: string }>(
@@ -119,7 +119,7 @@ describe('invoicing: CreateInvoice command handler against a real broker and dat
       const parked = await parkedCommands('the bad command');
       expect(parked[0]?.raw.properties.headers).toMatchObject({
         'x-dead-reason': 'invalid',
-        'x-dead-queue': 'invoicing.commands',
+        'x-dead-queue': 'invoicing.create-invoice',
       });
       expect(String(parked[0]?.raw.properties.headers?.['x-last-error'])).toContain(reason);
       expect(await invoicesOf(bad.orderId)).toHaveLength(0);
@@ -134,7 +134,7 @@ describe('invoicing: CreateInvoice command handler against a real broker and dat
       (c: ReturnType<typeof aCreateInvoice>) => ({ ...c, customerId: undefined }),
     ],
   ])(
-    'when a malformed CreateInvoice with %s arrives, then it is parked in invoicing.commands.dead and never half-processed',
+    'when a malformed CreateInvoice with %s arrives, then it is parked in invoicing.create-invoice.dead and never half-processed',
     async (_case, corrupt) => {
       const bad = corrupt(aCreateInvoice());
       const good = aCreateInvoice();

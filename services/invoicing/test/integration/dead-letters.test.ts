@@ -270,7 +270,10 @@ describe('dead letters: list, replay and purge against a real broker', () => {
       const after = await parkIn(queue);
       await depthOf(`${queue}.dead`, 3);
 
-      const replayed = await replayDeadLetters(channel, queue, { id: chosen.messageId });
+      const replayed = await replayDeadLetters(channel, queue, {
+        id: chosen.messageId,
+        userId: brokerUser,
+      });
 
       expect(replayed).toBe(1);
       const [copy] = await takeFrom(queue, 1);
@@ -284,18 +287,32 @@ describe('dead letters: list, replay and purge against a real broker', () => {
       expect(await sut.broker.depth(queue)).toBe(0);
     });
 
+    test('when a dead letter names another queue in its x-dead-queue header, then replay ignores the header and sends it back to the queue its dead-letter queue belongs to', async () => {
+      const queue = await aParkedQueue();
+      const planted = await parkIn(queue, { headers: { 'x-dead-queue': 'invoicing.other' } });
+      await depthOf(`${queue}.dead`, 1);
+
+      const replayed = await replayDeadLetters(channel, queue, { userId: brokerUser });
+
+      expect(replayed).toBe(1);
+      await depthOf(`${queue}.dead`, 0);
+      const [back] = await sut.broker.drain(queue);
+      expect(back?.raw.properties.messageId).toBe(planted.messageId);
+    });
+
     test('when the original queue of a dead letter no longer exists, then replay stops with a ReplayError and the message stays parked', async () => {
       const queue = await aParkedQueue();
-      const lost = await parkIn(queue, { headers: { 'x-dead-queue': 'test.gone' } });
+      const lost = await parkIn(queue);
       await depthOf(`${queue}.dead`, 1);
+      await channel.deleteQueue(queue);
 
-      const replay = replayDeadLetters(channel, queue);
+      const replay = replayDeadLetters(channel, queue, { userId: brokerUser });
 
       await expect(replay).rejects.toThrow(ReplayError);
-      await expect(replay).rejects.toThrow(/could not be routed to queue test\.gone/);
+      await expect(replay).rejects.toThrow(new RegExp(`could not be routed to queue ${queue}`));
       await depthOf(`${queue}.dead`, 1);
       const [entry] = await listDeadLetters(channel, queue);
-      expect(entry).toMatchObject({ messageId: lost.messageId, originalQueue: 'test.gone' });
+      expect(entry).toMatchObject({ messageId: lost.messageId, originalQueue: queue });
     });
 
     test('when dead letters are purged, then the dead-letter queue is empty and the count says how many went', async () => {

@@ -11,7 +11,7 @@ import { readConfig } from '../../src/config';
 import { start, type RunningPaymentService } from '../../src/main';
 import { consumedCount, outgoingFor, paymentsOf } from './support';
 
-const QUEUE = 'payment.commands';
+const QUEUE = 'payment.authorize-payment';
 
 const anAuthorizePayment = (overrides: Partial<AuthorizePayment> = {}): AuthorizePayment => ({
   orderId: randomUUID(),

@@ -37,7 +37,7 @@ describe('shipping: ShipOrder command handler against a real broker and database
     (m.body as { orderId: string }).orderId === orderId;
   const parkedCommands = (what: string) =>
     waitFor(`${what} to be parked`, async () => {
-      const messages = await sut.broker.drain('shipping.commands.dead');
+      const messages = await sut.broker.drain('shipping.ship-order.dead');
       return messages.length > 0 ? messages : undefined;
     });
 
@@ -91,7 +91,7 @@ describe('shipping: ShipOrder command handler against a real broker and database
     await replies.waitForCount(1, isFor(command.orderId));
     await waitFor(
       'both deliveries to be handled',
-      async () => (await sut.broker.depth('shipping.commands')) === 0,
+      async () => (await sut.broker.depth('shipping.ship-order')) === 0,
     );
     await waitFor('the outbox to be empty', async () => {
       const [row] = await sut.db.query<{ n: string }>(
@@ -119,7 +119,7 @@ describe('shipping: ShipOrder command handler against a real broker and database
       const parked = await parkedCommands('the bad command');
       expect(parked[0]?.raw.properties.headers).toMatchObject({
         'x-dead-reason': 'invalid',
-        'x-dead-queue': 'shipping.commands',
+        'x-dead-queue': 'shipping.ship-order',
       });
       expect(String(parked[0]?.raw.properties.headers?.['x-last-error'])).toContain(reason);
       expect(await shipmentsOf(bad.orderId)).toHaveLength(0);
@@ -137,7 +137,7 @@ describe('shipping: ShipOrder command handler against a real broker and database
       (c: ReturnType<typeof aShipOrder>) => ({ ...c, shippingAddress: undefined }),
     ],
   ])(
-    'when a malformed ShipOrder with %s arrives, then it is parked in shipping.commands.dead and never half-processed',
+    'when a malformed ShipOrder with %s arrives, then it is parked in shipping.ship-order.dead and never half-processed',
     async (_case, corrupt) => {
       const bad = corrupt(aShipOrder());
       const good = aShipOrder();

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
-import { redact } from '@app/broker';
+import { ownerOfQueue, redact } from '@app/broker';
 import {
   QueueNotFoundError,
   ReplayError,
@@ -122,6 +122,13 @@ async function execute(
       return ExitCode.ok;
     }
     case 'replay': {
+      const owner = ownerOfQueue(queue);
+      console.log(`replaying as broker user ${userId} into ${queue} (owned by ${owner})`);
+      if (userId !== owner) {
+        console.error(
+          `dead-letters: warning: ${queue} accepts replayed copies only from its own user ${owner}; connect as ${owner}`,
+        );
+      }
       const replayed = await replayDeadLetters(channel, queue, { id: command.id, userId });
       if (command.id !== undefined && replayed === 0) {
         console.error(`dead-letters: no dead letter with messageId ${command.id} in ${deadQueue}`);

@@ -4,6 +4,7 @@ import {
   backoffDelay,
   env,
   loadConfig,
+  loadServiceConfig,
   refuseFaultsUnlessAllowed,
   serviceEnvSchema,
 } from '../../src';
@@ -18,6 +19,70 @@ function problemsOf(run: () => unknown): string[] {
   }
   throw new Error('expected a ConfigError, but the configuration was accepted');
 }
+
+describe('production refuses what is fit only for a developer machine', () => {
+  const schema = serviceEnvSchema('invoicing', 3002);
+  const own = {
+    NODE_ENV: 'production',
+    RABBITMQ_URL: 'amqp://invoicing:s3cret-from-vault@broker:5672/messaging',
+    DATABASE_URL: 'postgresql://invoicing_service:s3cret-from-vault@db:5432/invoicing',
+  };
+
+  test('when production names its own broker user and real passwords, then it starts', () => {
+    expect(() => loadServiceConfig('invoicing', schema, own)).not.toThrow();
+  });
+
+  test.each([
+    ['RABBITMQ_URL is left out', { RABBITMQ_URL: undefined }, 'RABBITMQ_URL: must be set'],
+    ['DATABASE_URL is left out', { DATABASE_URL: undefined }, 'DATABASE_URL: must be set'],
+    [
+      'the broker password is the local default',
+      { RABBITMQ_URL: 'amqp://invoicing:invoicing-local-only@broker:5672/messaging' },
+      'RABBITMQ_URL: a local-only default password',
+    ],
+    [
+      'the broker is guest/guest',
+      { RABBITMQ_URL: 'amqp://guest:guest@broker:5672' },
+      'RABBITMQ_URL: a local-only default password',
+    ],
+    [
+      'the database password is the local default',
+      { DATABASE_URL: 'postgresql://invoicing_service:invoicing-local-only@db:5432/invoicing' },
+      'DATABASE_URL: a local-only default password',
+    ],
+    [
+      'the database has no password',
+      { DATABASE_URL: 'postgresql://invoicing_service@db:5432/invoicing' },
+      'DATABASE_URL: no password',
+    ],
+    [
+      'the broker user is shared by the services',
+      { RABBITMQ_URL: 'amqp://app:s3cret-from-vault@broker:5672/messaging' },
+      'broker user app is not this service',
+    ],
+    [
+      'the broker user is another service',
+      { RABBITMQ_URL: 'amqp://order:s3cret-from-vault@broker:5672/messaging' },
+      'broker user order is not this service',
+    ],
+  ])('when %s, then production refuses to start', (_case, change, problem) => {
+    const environment: NodeJS.ProcessEnv = { ...own, ...change };
+    for (const [key, value] of Object.entries(change))
+      if (value === undefined) delete environment[key];
+
+    const problems = problemsOf(() => loadServiceConfig('invoicing', schema, environment));
+
+    expect(problems.join('\n')).toContain(problem);
+  });
+
+  test('when the same settings run outside production, then they are accepted', () => {
+    expect(() =>
+      loadServiceConfig('invoicing', schema, {
+        RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672',
+      }),
+    ).not.toThrow();
+  });
+});
 
 describe('loadConfig', () => {
   const schema = serviceEnvSchema('shipping', 3003);
