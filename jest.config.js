@@ -3,7 +3,8 @@
 const shared = {
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   moduleNameMapper: {
-    '^@app/(contracts|runtime|broker|store|operations|http|service|testing)$': '<rootDir>/shared/$1/src',
+    '^@app/(contracts|runtime|broker|store|operations|http|service|testing)$':
+      '<rootDir>/shared/$1/src',
   },
   testEnvironment: 'node',
 };

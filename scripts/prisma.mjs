@@ -20,14 +20,26 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 const PLACEHOLDER_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 /**
- * The database URL `migrate` uses for a service: <NAME>_DATABASE_URL, else the local
- * default, the service's own role (shared/runtime/src/local-defaults.ts), so the tables
- * belong to the role the service runs as.
+ * The database URL a service runs with: <NAME>_DATABASE_URL, else the local default, the
+ * service's own runtime role (shared/runtime/src/local-defaults.ts), which may read and
+ * write the service's tables and nothing more.
  */
 export function databaseUrlFor(service, env = process.env) {
   return (
     env[`${service.toUpperCase()}_DATABASE_URL`] ||
     `postgresql://${service}_service:${service}-local-only@127.0.0.1:5432/${service}`
+  );
+}
+
+/**
+ * The database URL `migrate` uses: <NAME>_MIGRATE_DATABASE_URL, else the local default, the
+ * service's owner role, which owns the database and its tables. The service itself never
+ * runs as the owner, so it cannot change or drop its own tables.
+ */
+export function migrateUrlFor(service, env = process.env) {
+  return (
+    env[`${service.toUpperCase()}_MIGRATE_DATABASE_URL`] ||
+    `postgresql://${service}_owner:${service}-owner-local-only@127.0.0.1:5432/${service}`
   );
 }
 
@@ -82,7 +94,7 @@ function runPrisma(service, args, databaseUrl) {
  * They run at once: each CLI lingers about ten seconds after its work before it exits.
  */
 function migrate(service) {
-  const url = databaseUrlFor(service);
+  const url = migrateUrlFor(service);
   const { serviceDir, cli } = prismaCliOf(service);
   console.log(`[prisma] ${service}: migrate deploy -> ${redact(url)}`);
   return new Promise((resolve, reject) => {

@@ -10,7 +10,7 @@ import amqp from 'amqplib';
 import pg from 'pg';
 
 import { importBrokerDefinitions } from './broker-setup.mjs';
-import { SERVICES, databaseUrlFor, runForServices } from './prisma.mjs';
+import { SERVICES, databaseUrlFor, migrateUrlFor, runForServices } from './prisma.mjs';
 
 const adminUrl = process.env.POSTGRES_ADMIN_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const rabbitUrl = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672';
@@ -103,47 +103,73 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 // Each service gets a role that owns its database and is the only one allowed to connect
 // to it (CONNECT revoked from PUBLIC). Passwords are local-only defaults; with trust
 // authentication Postgres does not ask for them, but CONNECT is still enforced.
+// Two roles per service: an owner, which owns the database and its tables and runs the
+// migrations, and the runtime role the service connects as, which may only read and write
+// rows (no DDL: it cannot alter or drop its own tables). Only these two may connect.
 async function ensureRoles() {
+  // The server's maintenance database is the set-up's, not the services': they may not connect.
+  await withAdminClient((client) =>
+    client.query(
+      `REVOKE CONNECT, TEMPORARY ON DATABASE ${client.escapeIdentifier(databaseNameOf(adminUrl))} FROM PUBLIC`,
+    ),
+  );
   for (const service of SERVICES) {
-    const url = new URL(databaseUrlFor(service));
-    const role = decodeURIComponent(url.username);
-    const database = databaseNameOf(url.toString());
-    if (!role || role === 'postgres') {
+    const runtimeUrl = new URL(databaseUrlFor(service));
+    const ownerUrl = new URL(migrateUrlFor(service));
+    const runtime = decodeURIComponent(runtimeUrl.username);
+    const owner = decodeURIComponent(ownerUrl.username);
+    const database = databaseNameOf(runtimeUrl.toString());
+    if (!runtime || runtime === 'postgres' || !owner || owner === 'postgres' || owner === runtime) {
       console.log(
-        `[setup] database ${database}: no service role in its URL; leaving privileges as they are`,
+        `[setup] database ${database}: no separate owner and service roles in its URLs; leaving privileges as they are`,
       );
       continue;
     }
     await withAdminClient(async (client) => {
       const id = (name) => client.escapeIdentifier(name);
       const literal = (value) => client.escapeLiteral(value);
-      const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-      const password = decodeURIComponent(url.password);
-      const login = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE${password ? ` PASSWORD ${literal(password)}` : ''}`;
-      await client.query(`${rowCount > 0 ? 'ALTER' : 'CREATE'} ROLE ${id(role)} ${login}`);
-      await client.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${id(database)} FROM PUBLIC`);
-      await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${id(database)} TO ${id(role)}`);
-      await client.query(`ALTER DATABASE ${id(database)} OWNER TO ${id(role)}`);
+      for (const [role, url] of [
+        [owner, ownerUrl],
+        [runtime, runtimeUrl],
+      ]) {
+        const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [
+          role,
+        ]);
+        const password = decodeURIComponent(url.password);
+        const login = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE${password ? ` PASSWORD ${literal(password)}` : ''}`;
+        await client.query(`${rowCount > 0 ? 'ALTER' : 'CREATE'} ROLE ${id(role)} ${login}`);
+      }
+      await client.query(`REVOKE ALL ON DATABASE ${id(database)} FROM PUBLIC`);
+      await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${id(database)} TO ${id(owner)}`);
+      await client.query(`GRANT CONNECT ON DATABASE ${id(database)} TO ${id(runtime)}`);
+      await client.query(`ALTER DATABASE ${id(database)} OWNER TO ${id(owner)}`);
     });
-    // Tables made before the role existed (an older set-up) move to the role.
     const adminOfDatabase = new URL(adminUrl);
     adminOfDatabase.pathname = `/${database}`;
     const client = new pg.Client({ connectionString: adminOfDatabase.toString() });
     await client.connect();
     try {
-      const { rows } = await client.query(
-        // Sequences of serial columns follow their table.
-        `SELECT format('ALTER TABLE %I.%I OWNER TO %I', n.nspname, c.relname, $1::text) AS statement
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
-            AND pg_get_userbyid(c.relowner) <> $1`,
-        [role],
+      const id = (name) => client.escapeIdentifier(name);
+      // Whatever an older set-up let the runtime role own moves to the owner.
+      await client.query(`REASSIGN OWNED BY ${id(runtime)} TO ${id(owner)}`);
+      await client.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+      await client.query(`GRANT USAGE ON SCHEMA public TO ${id(runtime)}`);
+      await client.query(
+        `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${id(runtime)}`,
       );
-      for (const { statement } of rows) await client.query(statement);
+      await client.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${id(runtime)}`);
+      await client.query(
+        `ALTER DEFAULT PRIVILEGES FOR ROLE ${id(owner)} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${id(runtime)}`,
+      );
+      await client.query(
+        `ALTER DEFAULT PRIVILEGES FOR ROLE ${id(owner)} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO ${id(runtime)}`,
+      );
     } finally {
       await client.end();
     }
-    console.log(`[setup] database ${database}: only role ${role} may connect`);
+    console.log(
+      `[setup] database ${database}: owned by ${owner} (migrations); ${runtime} reads and writes rows only; nobody else may connect`,
+    );
   }
 }
 

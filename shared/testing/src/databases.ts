@@ -42,7 +42,11 @@ export async function createMigratedDatabase(
   name: string,
   service: string,
 ): Promise<MigratedDatabase> {
-  await withClient(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
+  await withClient(adminUrl, async (client) => {
+    await client.query(`CREATE DATABASE "${name}"`);
+    // Like the services' own databases: no role may connect just because it exists.
+    await client.query(`REVOKE ALL ON DATABASE "${name}" FROM PUBLIC`);
+  });
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();

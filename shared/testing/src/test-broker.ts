@@ -137,6 +137,20 @@ export class TestBroker {
     }
   }
 
+  /** The messages waiting in `queue`, left in it (taken unacknowledged, then handed back). */
+  async peek(queue: string): Promise<ReceivedMessage[]> {
+    const taken: ReceivedMessage[] = [];
+    const { messageCount } = await this.channel.checkQueue(queue);
+    while (taken.length < messageCount) {
+      const raw = await this.channel.get(queue, { noAck: false });
+      if (!raw) break;
+      taken.push({ type: String(raw.properties.type), body: parse(raw.content), raw });
+    }
+    for (const message of taken) this.channel.nack(message.raw, false, true);
+    await this.channel.checkQueue(queue);
+    return taken;
+  }
+
   async close(): Promise<void> {
     await this.connection.close().catch(() => undefined);
   }
