@@ -171,9 +171,9 @@ if (existsSync(composeFile)) {
     }
     if (
       existsSync(path.join(root, dir, 'prisma')) &&
-      !compose.includes(`${name.toUpperCase()}_DATABASE_URL:`)
+      !compose.includes(`${name.toUpperCase()}_MIGRATE_DATABASE_URL:`)
     ) {
-      problem(`docker-compose.yml: migrate is not given ${name.toUpperCase()}_DATABASE_URL`);
+      problem(`docker-compose.yml: migrate is not given ${name.toUpperCase()}_MIGRATE_DATABASE_URL`);
     }
   }
 }
