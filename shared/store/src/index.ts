@@ -1,9 +1,11 @@
 export { claimInbox } from './inbox';
 export {
+  cancelOnce,
   createOnce,
   isUniqueViolation,
   renumber,
   writeOnce,
+  type CancelResult,
   type CreateOnce,
   type OnceResult,
   type Statement,

@@ -122,3 +122,46 @@ export async function createOnce<E>(db: PgDatabase, spec: CreateOnce<E>): Promis
 export function renumber(sql: string, offset: number): string {
   return sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
 }
+
+/** What recording a cancellation did: its undo ran (`undone` rows), or nothing. */
+export type CancelResult =
+  | { outcome: 'cancelled'; undone: number }
+  | { outcome: 'already-cancelled' }
+  | { outcome: 'duplicate' };
+
+/**
+ * Records an order's cancellation at most once, in one transaction: the delivery in the
+ * inbox, a tombstone in `cancelled_orders` (kept for good), and `undo`, the service's own
+ * statement that takes back what the order caused (void an invoice, subtract a total);
+ * `undone` says how many rows it changed (none when the order's NewOrder has not arrived
+ * yet: the tombstone then keeps that NewOrder from acting).
+ *
+ * The service's migration provides `cancelled_orders (order_id, reason, cancelled_at)` and
+ * `order_is_cancelled(uuid)`, which takes a per-order transaction lock before it reads the
+ * tombstone. The service's "create" statement calls it too (`WHERE NOT
+ * order_is_cancelled($n)`), so a NewOrder and its cancellation handled at the same moment
+ * wait for each other instead of each missing the other's uncommitted row.
+ */
+export function cancelOnce(
+  db: PgDatabase,
+  inbox: InboxRef,
+  cancellation: { orderId: string; reason: string; cancelledAt: string | Date },
+  undo: Statement,
+): Promise<CancelResult> {
+  return db.transaction(async (tx): Promise<CancelResult> => {
+    if (!(await claimInbox(tx, inbox))) return { outcome: 'duplicate' };
+    const [lock] = await tx.$queryRawUnsafe<{ cancelled: boolean }[]>(
+      'SELECT order_is_cancelled($1::uuid) AS cancelled',
+      cancellation.orderId,
+    );
+    if (lock?.cancelled) return { outcome: 'already-cancelled' };
+    await tx.$executeRawUnsafe(
+      `INSERT INTO cancelled_orders (order_id, reason, cancelled_at)
+       VALUES ($1::uuid, $2, $3::timestamptz)`,
+      cancellation.orderId,
+      cancellation.reason,
+      cancellation.cancelledAt,
+    );
+    return { outcome: 'cancelled', undone: await tx.$executeRawUnsafe(undo.sql, ...undo.values) };
+  });
+}

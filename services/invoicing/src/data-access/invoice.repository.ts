@@ -1,8 +1,8 @@
 import { messagesFor, type IncomingMessage } from '@app/broker';
-import { claimInbox, createOnce, type SqlClient } from '@app/store';
+import { cancelOnce, createOnce, type SqlClient } from '@app/store';
 import type { Invoice } from '../domain/invoice';
 import type { Invoices } from '../domain/issue-invoice.use-case';
-import type { Cancellations, VoidOutcome } from '../domain/void-invoice.use-case';
+import type { Cancellations } from '../domain/void-invoice.use-case';
 import type { Invoice as InvoiceRow } from '../generated/prisma/client';
 import type { Database } from './prisma';
 
@@ -69,24 +69,15 @@ export class InvoiceRepository {
         return cancelled ? 'order-cancelled' : outcome;
       },
 
-      cancelOnce: (cancellation) =>
-        this.db.transaction(async (tx): Promise<VoidOutcome> => {
-          if (!(await claimInbox(tx, message.inbox))) return 'duplicate';
-          // Locks the order first, so the statements below see a NewOrder handled meanwhile.
-          if (await orderIsCancelled(tx, cancellation.orderId)) return 'already-cancelled';
-          await tx.$executeRawUnsafe(
-            `INSERT INTO cancelled_orders (order_id, reason, cancelled_at)
-             VALUES ($1::uuid, $2, $3::timestamptz)`,
-            cancellation.orderId,
-            cancellation.reason,
-            cancellation.cancelledAt,
-          );
-          const voided = await tx.$executeRawUnsafe(
-            `UPDATE invoices SET status = 'VOIDED' WHERE order_id = $1::uuid AND status = 'ISSUED'`,
-            cancellation.orderId,
-          );
-          return voided > 0 ? 'voided' : 'no-invoice-yet';
-        }),
+      cancelOnce: async (cancellation) => {
+        const result = await cancelOnce(this.db, message.inbox, cancellation, {
+          // The undo: an issued invoice becomes VOIDED.
+          sql: `UPDATE invoices SET status = 'VOIDED' WHERE order_id = $1::uuid AND status = 'ISSUED'`,
+          values: [cancellation.orderId],
+        });
+        if (result.outcome !== 'cancelled') return result.outcome;
+        return result.undone > 0 ? 'voided' : 'no-invoice-yet';
+      },
     };
   }
 
@@ -97,15 +88,6 @@ export class InvoiceRepository {
     );
     return row ? toInvoice(row) : undefined;
   }
-}
-
-/** Takes the order's lock for the rest of the transaction, then reads its tombstone. */
-async function orderIsCancelled(tx: SqlClient, orderId: string): Promise<boolean> {
-  const [row] = await tx.$queryRawUnsafe<{ cancelled: boolean }[]>(
-    'SELECT order_is_cancelled($1::uuid) AS cancelled',
-    orderId,
-  );
-  return row?.cancelled === true;
 }
 
 function toInvoice(row: InvoiceRow): Invoice {

@@ -1,7 +1,7 @@
 import type { LineItem, ShippingAddress } from '@app/contracts';
 import { messagesFor, type IncomingMessage } from '@app/broker';
-import { claimInbox, createOnce, type SqlClient } from '@app/store';
-import type { CancelOutcome, Cancellations } from '../domain/cancel-shipment.use-case';
+import { cancelOnce, createOnce, type SqlClient } from '@app/store';
+import type { Cancellations } from '../domain/cancel-shipment.use-case';
 import type { Shipments } from '../domain/prepare-shipment.use-case';
 import type { Shipment } from '../domain/shipment';
 import type { Shipment as ShipmentRow } from '../generated/prisma/client';
@@ -69,25 +69,16 @@ export class ShipmentRepository {
         return cancelled ? 'order-cancelled' : outcome;
       },
 
-      cancelOnce: (cancellation) =>
-        this.db.transaction(async (tx): Promise<CancelOutcome> => {
-          if (!(await claimInbox(tx, message.inbox))) return 'duplicate';
-          // Locks the order first, so the statements below see a NewOrder handled meanwhile.
-          if (await orderIsCancelled(tx, cancellation.orderId)) return 'already-cancelled';
-          await tx.$executeRawUnsafe(
-            `INSERT INTO cancelled_orders (order_id, reason, cancelled_at)
-             VALUES ($1::uuid, $2, $3::timestamptz)`,
-            cancellation.orderId,
-            cancellation.reason,
-            cancellation.cancelledAt,
-          );
-          const cancelledNow = await tx.$executeRawUnsafe(
-            `UPDATE shipments SET status = 'CANCELLED'
+      cancelOnce: async (cancellation) => {
+        const result = await cancelOnce(this.db, message.inbox, cancellation, {
+          // The undo: a prepared shipment becomes CANCELLED.
+          sql: `UPDATE shipments SET status = 'CANCELLED'
              WHERE order_id = $1::uuid AND status = 'PREPARED'`,
-            cancellation.orderId,
-          );
-          return cancelledNow > 0 ? 'cancelled' : 'no-shipment-yet';
-        }),
+          values: [cancellation.orderId],
+        });
+        if (result.outcome !== 'cancelled') return result.outcome;
+        return result.undone > 0 ? 'cancelled' : 'no-shipment-yet';
+      },
     };
   }
 
@@ -98,15 +89,6 @@ export class ShipmentRepository {
     );
     return row ? toShipment(row) : undefined;
   }
-}
-
-/** Takes the order's lock for the rest of the transaction, then reads its tombstone. */
-async function orderIsCancelled(tx: SqlClient, orderId: string): Promise<boolean> {
-  const [row] = await tx.$queryRawUnsafe<{ cancelled: boolean }[]>(
-    'SELECT order_is_cancelled($1::uuid) AS cancelled',
-    orderId,
-  );
-  return row?.cancelled === true;
 }
 
 /** Items and address are JSON columns, written only from the validated contract types. */

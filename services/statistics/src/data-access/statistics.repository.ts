@@ -1,8 +1,8 @@
 import type { IncomingMessage } from '@app/broker';
-import { claimInbox, createOnce, type SqlClient } from '@app/store';
+import { cancelOnce, createOnce } from '@app/store';
 import type { Totals } from '../domain/count-order.use-case';
 import type { CurrencyTotals } from '../domain/statistics';
-import type { Cancellations, TakeOutOutcome } from '../domain/take-out-order.use-case';
+import type { Cancellations } from '../domain/take-out-order.use-case';
 import type { Database } from './prisma';
 
 export class StatisticsRepository {
@@ -73,38 +73,20 @@ export class StatisticsRepository {
         return outcome;
       },
 
-      cancelOnce: (cancellation) =>
-        this.db.transaction(async (tx): Promise<TakeOutOutcome> => {
-          if (!(await claimInbox(tx, message.inbox))) return 'duplicate';
-          // Locks the order first, so the statements below see a NewOrder handled meanwhile.
-          if (await orderIsCancelled(tx, cancellation.orderId)) return 'already-cancelled';
-          await tx.$executeRawUnsafe(
-            `INSERT INTO cancelled_orders (order_id, reason, cancelled_at)
-             VALUES ($1::uuid, $2, $3::timestamptz)`,
-            cancellation.orderId,
-            cancellation.reason,
-            cancellation.cancelledAt,
-          );
-          const takenOut = await tx.$executeRawUnsafe(
-            `UPDATE currency_totals AS totals SET
+      cancelOnce: async (cancellation) => {
+        const result = await cancelOnce(this.db, message.inbox, cancellation, {
+          // The undo: take out exactly what the order added, and count it as cancelled.
+          sql: `UPDATE currency_totals AS totals SET
                cancelled_orders = totals.cancelled_orders + 1,
                revenue_cents = totals.revenue_cents - counted.revenue_cents,
                items_sold = totals.items_sold - counted.items_sold
              FROM counted_orders AS counted
              WHERE counted.order_id = $1::uuid AND totals.currency = counted.currency`,
-            cancellation.orderId,
-          );
-          return takenOut > 0 ? 'taken-out' : 'not-counted-yet';
-        }),
+          values: [cancellation.orderId],
+        });
+        if (result.outcome !== 'cancelled') return result.outcome;
+        return result.undone > 0 ? 'taken-out' : 'not-counted-yet';
+      },
     };
   }
-}
-
-/** Takes the order's lock for the rest of the transaction, then reads its tombstone. */
-async function orderIsCancelled(tx: SqlClient, orderId: string): Promise<boolean> {
-  const [row] = await tx.$queryRawUnsafe<{ cancelled: boolean }[]>(
-    'SELECT order_is_cancelled($1::uuid) AS cancelled',
-    orderId,
-  );
-  return row?.cancelled === true;
 }
