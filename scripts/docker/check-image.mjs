@@ -173,7 +173,9 @@ if (existsSync(composeFile)) {
       existsSync(path.join(root, dir, 'prisma')) &&
       !compose.includes(`${name.toUpperCase()}_MIGRATE_DATABASE_URL:`)
     ) {
-      problem(`docker-compose.yml: migrate is not given ${name.toUpperCase()}_MIGRATE_DATABASE_URL`);
+      problem(
+        `docker-compose.yml: migrate is not given ${name.toUpperCase()}_MIGRATE_DATABASE_URL`,
+      );
     }
   }
 }
