@@ -1,7 +1,7 @@
 import { createLogger, runServiceMain, type Logger } from '@app/runtime';
 import { startService, type RunningHttpService } from '@app/service';
 import { readConfig, type Config } from './config';
-import { OrderRepository } from './data-access/order.repository';
+import { OrderRepository, idempotencyKeyRetention } from './data-access/order.repository';
 import { createDatabase } from './data-access/prisma';
 import { recordUndeliverable } from './domain/record-outcome.use-case';
 import { ordersRouter } from './entry-points/http/orders.routes';
@@ -20,6 +20,7 @@ export function start(
     logger,
     db,
     outbox: true,
+    retention: [idempotencyKeyRetention(config.IDEMPOTENCY_KEY_RETENTION)],
     describe: { style: config.MESSAGING_STYLE },
     wire: ({ outboxWritten }) => {
       const orders = new OrderRepository(db, outboxWritten);

@@ -53,6 +53,31 @@ export const env = {
   logLevel: () =>
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   nodeEnv: () => z.enum(['development', 'production', 'test']).default('development'),
+  /** A duration as `500ms`, `30s`, `15m`, `24h`, `7d` or plain milliseconds; parsed to ms. */
+  duration: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .transform((value, ctx) => {
+        const match = /^\s*(\d+)\s*(ms|s|m|h|d)?\s*$/.exec(value);
+        const ms = match ? Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']! : NaN;
+        if (!Number.isSafeInteger(ms) || ms <= 0) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be a positive duration such as 500ms, 30s, 15m, 24h or 7d',
+          });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+};
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
 };
 
 /** The environment every service reads; a service extends it with its own variables. */
@@ -80,6 +105,18 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
     OUTBOX_POLL_INTERVAL_MS: env.positiveInt(1_000),
     /** How long a relay holds outbox rows it claimed; a relay that died frees them after it. */
     OUTBOX_LEASE_MS: env.positiveInt(30_000),
+    /**
+     * Retention (README, Reliability): sent outbox rows, inbox rows and idempotency keys
+     * older than their window are removed every RETENTION_INTERVAL_MS, RETENTION_BATCH rows
+     * per statement. The inbox window must exceed the longest redelivery path (the retries
+     * plus time parked in `.dead` before a replay): a duplicate after it is processed again.
+     */
+    OUTBOX_RETENTION: env.duration('1d'),
+    INBOX_RETENTION: env.duration('7d'),
+    /** For a service that accepts an `Idempotency-Key` (Order): a replay after it is a new request. */
+    IDEMPOTENCY_KEY_RETENTION: env.duration('24h'),
+    RETENTION_INTERVAL_MS: env.positiveInt(60_000),
+    RETENTION_BATCH: env.positiveInt(1_000),
     /** Names this process in the broker's connection list when several instances run. */
     INSTANCE_ID: z.string().max(64).optional(),
     /**

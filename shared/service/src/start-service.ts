@@ -5,7 +5,14 @@ import type { ServiceName } from '@app/contracts';
 import { closeServer, createHttpApp, finishApp, listen } from '@app/http';
 import { FaultSwitches, type OutgoingMessage, type Subscription } from '@app/broker';
 import type { Logger, RunningService, ServiceEnv } from '@app/runtime';
-import { databaseProblem, type SqlClient } from '@app/store';
+import {
+  Retention,
+  databaseProblem,
+  inboxRetention,
+  outboxRetention,
+  type RetentionTarget,
+  type SqlClient,
+} from '@app/store';
 import { faultsRouter } from './faults.routes';
 import { Messaging } from './messaging';
 
@@ -37,6 +44,11 @@ export interface StartServiceOptions {
    * after a commit that wrote to the outbox, so messages leave at once.
    */
   wire: (tools: { outboxWritten: () => void }) => ServiceParts;
+  /**
+   * Rows of the service's own tables to remove or clear after a window, beside the outbox
+   * and inbox that every service has (Order: its idempotency keys).
+   */
+  retention?: RetentionTarget[];
   /** Extra fields for the "listening" log line. */
   describe?: Record<string, unknown>;
 }
@@ -75,6 +87,19 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   });
   const parts = options.wire({ outboxWritten: () => messaging.outboxWritten() });
   messaging.start(parts.subscriptions, parts.onReturned);
+  const retention = new Retention({
+    db,
+    logger,
+    registry,
+    targets: [
+      ...(options.outbox ? [outboxRetention(config.OUTBOX_RETENTION)] : []),
+      inboxRetention(config.INBOX_RETENTION),
+      ...(options.retention ?? []),
+    ],
+    intervalMs: config.RETENTION_INTERVAL_MS,
+    batchSize: config.RETENTION_BATCH,
+  });
+  retention.start();
 
   const app = createHttpApp({
     logger,
@@ -94,6 +119,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     async stop() {
       await closeServer(server);
       await messaging.stop();
+      await retention.stop();
       await db.$disconnect();
     },
   };

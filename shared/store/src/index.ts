@@ -19,3 +19,11 @@ export {
 } from './outbox';
 export { PgDatabase } from './pg-database';
 export { databaseProblem, type SqlClient } from './sql';
+export {
+  Retention,
+  inboxRetention,
+  outboxRetention,
+  type RetentionOptions,
+  type RetentionRun,
+  type RetentionTarget,
+} from './retention';

@@ -1,11 +1,25 @@
 import type { LineItem, MessageIntent, ShippingAddress } from '@app/contracts';
 import { messagesFor, type IncomingMessage } from '@app/broker';
-import { claimInbox, isUniqueViolation, writeOnce } from '@app/store';
+import { claimInbox, isUniqueViolation, writeOnce, type RetentionTarget } from '@app/store';
 import type { MessagingStyle, Order, OrderStatus } from '../domain/order';
 import type { Transition } from '../domain/order-saga';
 import type { PlacedOrders } from '../domain/place-order.use-case';
 import type { FailedOrders, OrderSaga, Outcome } from '../domain/record-outcome.use-case';
 import type { Database } from './prisma';
+
+/**
+ * Idempotency keys are kept for `windowMs`, then cleared (the order stays): a request that
+ * repeats a key after that is a new order.
+ */
+export function idempotencyKeyRetention(windowMs: number): RetentionTarget {
+  return {
+    name: 'idempotency_keys',
+    table: 'orders',
+    timeColumn: 'created_at',
+    windowMs,
+    clear: ['idempotency_key', 'request_hash'],
+  };
+}
 
 /** An order row with its items as JSON, under the domain's field names (ORDER_WITH_ITEMS). */
 interface OrderRecord {
