@@ -17,8 +17,12 @@ COMPOSE ?= docker-compose
 JEST_FLAGS ?= --ci
 # `make demo SCENARIO=buffering` runs one scenario (comma-separate several); all by default.
 SCENARIO ?= all
+# RabbitMQ and Postgres: local servers when they answer, else (or with USE_CONTAINERS=1) the
+# compose file's rabbitmq and postgres services, recorded in .run/containers.env until
+# `make down` (scripts/servers.sh). $(SERVERS) runs a command with their addresses.
+SERVERS := scripts/servers.sh run
 
-.PHONY: help install build setup up down logs status test lint typecheck demo bench compose-config compose-up compose-down compose-test clean
+.PHONY: help install build servers setup up down logs status test lint typecheck demo bench compose-config compose-up compose-down compose-test clean
 
 help: ## List the targets
 	@echo "usage: make <target>"
@@ -37,14 +41,19 @@ $(INSTALL_STAMP): package-lock.json
 build: install ## Generate the Prisma clients and compile every package
 	npm run build
 
-setup: build ## Check Postgres and RabbitMQ, create the databases, apply migrations
-	node scripts/setup.mjs
+# Listed first by the targets that need the servers, so their first lines say which are used.
+servers: ## Say which RabbitMQ and Postgres are used; start them in containers when none answer (USE_CONTAINERS=1 forces)
+	@scripts/servers.sh ensure
 
-up: setup ## Start the four services in the background and wait until they are ready
-	scripts/services.sh start
+setup: servers build ## Check Postgres and RabbitMQ, create the databases, apply migrations
+	$(SERVERS) node scripts/setup.mjs
 
-down: ## Stop the services started by `make up`
+up: servers setup ## Start the five services in the background and wait until they are ready
+	$(SERVERS) scripts/services.sh start
+
+down: ## Stop the services started by `make up`, and the server containers if a target started them (volumes stay)
 	scripts/services.sh stop
+	scripts/servers.sh stop
 
 logs: ## Follow the services' logs
 	@if ! compgen -G ".run/logs/*.log" >/dev/null; then \
@@ -55,9 +64,9 @@ status: ## Show which services run and whether they are ready
 	@scripts/services.sh status
 
 # Two runs: the broker-stopping fault tests (project faults-serial) must not overlap any other test file.
-test: setup ## Run every test (unit, integration, end-to-end, then the serial fault tests) against the local servers
-	CI=true npm run test:parallel -- $(JEST_FLAGS)
-	CI=true npm run test:serial -- $(JEST_FLAGS)
+test: servers setup ## Run every test (unit, integration, end-to-end, then the serial fault tests) against the servers `make servers` names
+	CI=true $(SERVERS) npm run test:parallel -- $(JEST_FLAGS)
+	CI=true $(SERVERS) npm run test:serial -- $(JEST_FLAGS)
 
 lint: install ## ESLint and Prettier checks
 	npm run lint
@@ -67,8 +76,8 @@ typecheck: build ## Type-check the packages and the tests
 
 # The demo makes its own vhost and databases (demo, demo_*) and starts its own service
 # processes, so it needs the build but not `make setup`, and never disturbs `make up`.
-demo: build ## Run the workshop demo: both styles, the four advantages, a report (SCENARIO=buffering runs one)
-	SCENARIO="$(SCENARIO)" node demo/dist/main.js
+demo: servers build ## Run the workshop demo: both styles, the four advantages, a report (SCENARIO=buffering runs one)
+	SCENARIO="$(SCENARIO)" $(SERVERS) node demo/dist/main.js
 
 # Like the demo, the benchmark makes its own vhost and databases (test_bench_*, dropped
 # afterwards) and starts its own service processes: it needs the build, not `make setup`.
@@ -90,8 +99,9 @@ compose-down: ## Docker: stop and remove the containers (data volumes stay; see 
 compose-test: ## Docker: throw-away compose system, both styles end to end, demo; torn down after
 	scripts/docker/compose.sh test
 
-clean: ## Remove build output, generated clients, logs and coverage
-	@if compgen -G ".run/*.pid" >/dev/null; then \
-	  echo "services may still be running: run 'make down' first"; exit 1; fi
+clean: ## Remove build output, generated clients, logs and coverage; offer to remove the server containers' volumes
+	@if compgen -G ".run/*.pid" | grep -qv dockerd.pid || [[ -f .run/containers.env ]]; then \
+	  echo "services or server containers may still be running: run 'make down' first"; exit 1; fi
+	@scripts/servers.sh clean
 	rm -rf shared/*/dist services/*/dist services/*/src/generated .run coverage
 	find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete

@@ -181,15 +181,18 @@ async function ensureBrokerUsers() {
   mkdirSync(runDir, { recursive: true });
   const target = path.join(runDir, 'broker.env');
   const local = ['127.0.0.1', 'localhost', '::1'].includes(new URL(rabbitUrl).hostname);
+  // A broker with RABBITMQ_MANAGEMENT_URL (the containers of scripts/servers.sh) gets the
+  // same definitions through its management API.
+  const managementUrl = process.env.RABBITMQ_MANAGEMENT_URL;
   let perService = false;
-  if (local && !process.env.RABBITMQ_URL) {
+  if ((local && !process.env.RABBITMQ_URL) || managementUrl) {
     try {
-      await importBrokerDefinitions();
-      dropOutdatedQueues();
+      await importBrokerDefinitions(managementUrl);
+      if (!managementUrl) dropOutdatedQueues();
       perService = await waitForLogin(brokerUrlOf('order'));
     } catch (error) {
       console.log(
-        `[setup] rabbitmqctl could not import the broker definitions (${reason(error).split('\n')[0]})`,
+        `[setup] ${managementUrl ? 'the management API' : 'rabbitmqctl'} could not import the broker definitions (${reason(error).split('\n')[0]})`,
       );
     }
   }
@@ -241,8 +244,10 @@ function dropOutdatedQueues() {
   }
 }
 
+// The service's own user on the `messaging` vhost of the broker RABBITMQ_URL names.
 function brokerUrlOf(service) {
-  return `amqp://${service}:${service}-local-only@127.0.0.1:5672/messaging`;
+  const { hostname, port } = new URL(rabbitUrl);
+  return `amqp://${service}:${service}-local-only@${hostname}:${port || 5672}/messaging`;
 }
 
 // Importing definitions is asynchronous: wait until a service user can log in.

@@ -7,6 +7,8 @@
 #   - otherwise (no Docker Hub: air-gapped rooms, the project's CI machines) stand-ins built
 #     here from Debian's packages (infra/images/*), FROM a minimal Debian made by debootstrap.
 # STANDIN_IMAGES=always skips the pull attempts; PULL_TIMEOUT_S bounds each attempt (20 s).
+# --servers-only: RabbitMQ and Postgres only (scripts/servers.sh), written to
+# .run/server-images.env.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -18,7 +20,13 @@ POSTGRES_IMAGE=${POSTGRES_IMAGE:-postgres:15}
 STANDIN_IMAGES=${STANDIN_IMAGES:-auto}
 PULL_TIMEOUT_S=${PULL_TIMEOUT_S:-20}
 readonly STANDIN_BASE=amr-standin/debian:bookworm
-readonly OUT=.run/docker-images.env
+SERVERS_ONLY=0
+OUT=.run/docker-images.env
+if [[ ${1:-} == --servers-only ]]; then
+  SERVERS_ONLY=1
+  OUT=.run/server-images.env
+fi
+readonly SERVERS_ONLY OUT
 
 have_image() { $DOCKER image inspect "$1" >/dev/null 2>&1; }
 
@@ -84,7 +92,7 @@ standin_node() {
 main() {
   need_engine
   local node rabbitmq postgres
-  if usable "$NODE_IMAGE"; then node=$NODE_IMAGE; else node=$(standin_node); fi
+  if ((SERVERS_ONLY)); then node=; elif usable "$NODE_IMAGE"; then node=$NODE_IMAGE; else node=$(standin_node); fi
   if usable "$RABBITMQ_IMAGE"; then rabbitmq=$RABBITMQ_IMAGE; else
     rabbitmq=amr-standin/rabbitmq:3.10-management
     build_standin "$rabbitmq" infra/images/rabbitmq
@@ -94,8 +102,13 @@ main() {
     build_standin "$postgres" infra/images/postgres
   fi
   mkdir -p "$(dirname "$OUT")"
-  printf 'NODE_IMAGE=%s\nRABBITMQ_IMAGE=%s\nPOSTGRES_IMAGE=%s\n' "$node" "$rabbitmq" "$postgres" >"$OUT"
-  log "base images: node=$node rabbitmq=$rabbitmq postgres=$postgres (in $OUT)"
+  if ((SERVERS_ONLY)); then
+    printf 'RABBITMQ_IMAGE=%s\nPOSTGRES_IMAGE=%s\n' "$rabbitmq" "$postgres" >"$OUT"
+    log "server images: rabbitmq=$rabbitmq postgres=$postgres (in $OUT)"
+  else
+    printf 'NODE_IMAGE=%s\nRABBITMQ_IMAGE=%s\nPOSTGRES_IMAGE=%s\n' "$node" "$rabbitmq" "$postgres" >"$OUT"
+    log "base images: node=$node rabbitmq=$rabbitmq postgres=$postgres (in $OUT)"
+  fi
 }
 
 main "$@"

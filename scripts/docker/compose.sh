@@ -40,15 +40,6 @@ readonly BUILD_LOG=.run/docker-build.log
 COMPOSE=$(compose_cmd)
 compose() { $COMPOSE -f docker-compose.yml "$@"; }
 
-# A port is taken when something listens on it, or when any socket uses it as its local
-# port (a connection in the machine's ephemeral range, even in TIME-WAIT, makes a bind fail).
-port_taken() {
-  if command -v ss >/dev/null; then
-    [[ -n $(ss -Htan "sport = :$1" 2>/dev/null) ]] && return 0
-  fi
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 # pick_port VAR PREFERRED: keeps VAR when set; else PREFERRED when free; else the next free
 # port above it.
 pick_port() {

@@ -27,6 +27,15 @@ compose_cmd() {
   fi
 }
 
+# A port is taken when something listens on it, or when any socket uses it as its local
+# port (a connection in the machine's ephemeral range, even in TIME-WAIT, makes a bind fail).
+port_taken() {
+  if command -v ss >/dev/null; then
+    [[ -n $(ss -Htan "sport = :$1" 2>/dev/null) ]] && return 0
+  fi
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
 engine_answers() { $DOCKER info >/dev/null 2>&1; }
 
 need_engine() {
