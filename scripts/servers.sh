@@ -28,7 +28,8 @@
 # USE_CONTAINERS=1 forces containers; USE_CONTAINERS=0 forces the local servers (ignores a
 # record). SERVERS_PROJECT names the compose project (amr-servers): its containers and
 # volumes are amr-servers_*. RABBITMQ_PORT, POSTGRES_PORT, RABBITMQ_MANAGEMENT_PORT choose
-# the host ports; when unset, 5672, 5432 and 15672, or the next free port above each.
+# the host ports; when unset, 5672, 5432 and 15672, or the next free port above each (with
+# USE_CONTAINERS=1, from 5673, 5433 and 15673: the standard ports stay the local servers').
 # Bash 3.2 compatible (macOS).
 set -euo pipefail
 
@@ -182,9 +183,13 @@ start_containers() { # start_containers REASON
   set -a
   source .run/server-images.env
   set +a
-  pick_port RABBITMQ_PORT 5672
-  pick_port POSTGRES_PORT 5432
-  pick_port RABBITMQ_MANAGEMENT_PORT 15672
+  # With USE_CONTAINERS=1 there are local servers, or may be again soon (a test that stops
+  # the local broker and starts it again): the standard ports stay theirs.
+  local offset=0
+  if [[ ${USE_CONTAINERS:-} == 1 ]]; then offset=1; fi
+  pick_port RABBITMQ_PORT $((5672 + offset))
+  pick_port POSTGRES_PORT $((5432 + offset))
+  pick_port RABBITMQ_MANAGEMENT_PORT $((15672 + offset))
   export RABBITMQ_PORT POSTGRES_PORT RABBITMQ_MANAGEMENT_PORT RABBITMQ_USER RABBITMQ_PASSWORD POSTGRES_PASSWORD
   # Recorded before `up`: a failed start is still stopped by `make down`.
   write_state
