@@ -15,8 +15,8 @@
 #                                   where they cannot be pulled), on free host ports, waited
 #                                   for until healthy, and recorded in .run/containers.env.
 #   scripts/servers.sh run CMD... CMD with the recorded containers' addresses in its
-#                                 environment (variables already set win); with local
-#                                 servers CMD runs unchanged
+#                                 environment (over variables already set); with local
+#                                 servers (nothing recorded) CMD runs unchanged
 #   scripts/servers.sh stop       stop and remove the recorded containers (and a Docker
 #                                 engine that `ensure` started), keep their named volumes,
 #                                 forget the record (`make down`)
@@ -246,8 +246,9 @@ cmd_run() {
     while IFS= read -r line; do
       [[ $line =~ ^([A-Z_][A-Z0-9_]*)=(.*)$ ]] || continue
       name=${BASH_REMATCH[1]}
-      # What the caller set wins (for example .ci/run's TEST_* URLs).
-      if [[ -z ${!name:-} ]]; then export "$name=${BASH_REMATCH[2]}"; fi
+      # The record wins over the environment: a RABBITMQ_URL that did not answer is why
+      # the containers run. (.ci/run's TEST_* URLs apply while nothing is recorded.)
+      export "$name=${BASH_REMATCH[2]}"
     done <"$STATE"
   fi
   exec "$@"
