@@ -22,7 +22,7 @@ SCENARIO ?= all
 # `make down` (scripts/servers.sh). $(SERVERS) runs a command with their addresses.
 SERVERS := scripts/servers.sh run
 
-.PHONY: help install build servers setup up down logs status test lint typecheck demo bench compose-config compose-up compose-down compose-test clean
+.PHONY: help install build servers setup up down logs status test lint typecheck demo bench soak compose-config compose-up compose-down compose-test clean
 
 help: ## List the targets
 	@echo "usage: make <target>"
@@ -83,6 +83,13 @@ demo: servers build ## Run the workshop demo: both styles, the four advantages, 
 # afterwards) and starts its own service processes: it needs the build, not `make setup`.
 bench: build ## Measure throughput and latency end to end beside the broker and database ceilings (results/)
 	node bench/dist/main.js
+
+# A steady load in both styles (SOAK_RATE, default 80 orders/s: half the bench's saturation)
+# for SOAK_MINUTES with retention windows of seconds, then the ledger and a chart of
+# orders/s, p99, table sizes and RSS over time in reports/soak-<timestamp>/.
+SOAK_MINUTES ?= 30
+soak: build ## Run a steady load for SOAK_MINUTES (30) with cleanup running often: ledger and flat-lines chart (reports/)
+	SOAK_MINUTES="$(SOAK_MINUTES)" node bench/dist/soak-main.js
 
 compose-config: ## Validate docker-compose.yml (no Docker engine needed)
 	$(COMPOSE) -f docker-compose.yml config -q
