@@ -29,7 +29,7 @@ export function soakChart(result: SoakResult): ChartSpec {
       text: `Soak: ${result.options.rate} orders/s for ${Math.round(result.options.seconds / 60)} min, both styles`,
       subtitle: `retention ${Object.entries(result.options.retentionEnv)
         .map(([k, v]) => `${k}=${v}`)
-        .join(', ')}`,
+        .join(', ')}; autovacuum ${result.autovacuum}`,
       anchor: 'start',
       fontSize: 18,
       subtitleFontSize: 12,
@@ -104,7 +104,7 @@ export function soakSummary(result: SoakResult): string {
   return [
     `# Soak ${result.startedAt}`,
     '',
-    `${result.options.rate} orders/s (half per style) for ${result.options.seconds} s, a sample every ${result.options.sampleSeconds} s; ${result.open} orders open at the end.`,
+    `${result.options.rate} orders/s (half per style) for ${result.options.seconds} s, a sample every ${result.options.sampleSeconds} s; ${result.open} orders open at the end; autovacuum ${result.autovacuum}.`,
     '',
     '| measure | first quarter (mean) | last quarter (mean) |',
     '| --- | --- | --- |',

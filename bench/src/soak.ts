@@ -66,6 +66,12 @@ export interface SoakResult {
   options: Omit<SoakOptions, 'say' | 'servers' | 'afterLoad'>;
   samples: SoakSample[];
   placed: Record<Style, number>;
+  /**
+   * Whether the server's autovacuum was on. When it is off (a CI configuration), the runner
+   * vacuums the outbox and inbox at every sample in its place, or dead rows would pile up
+   * and the size lines would show the missing vacuum, not retention.
+   */
+  autovacuum: 'on' | 'off, vacuumed by the runner';
   /** Orders still open when the final wait ended. */
   open: number;
   ledgers: Record<Style, Ledger>;
@@ -109,6 +115,10 @@ async function soak(
   ) as Record<Style, string>;
   const ids: Record<Style, string[]> = { event: [], command: [] };
   const samples: SoakSample[] = [];
+  const [setting] = await system.databases.order.query<{ autovacuum: string }>('SHOW autovacuum');
+  const vacuum = setting?.autovacuum !== 'on';
+  if (vacuum)
+    say('  autovacuum is off on this server: the runner vacuums the tables at each sample');
   const began = Date.now();
   let previous: PlacedOrder[] = [];
   for (;;) {
@@ -129,7 +139,7 @@ async function soak(
       endToEndP99Ms: percentile(latencies, 99),
       endToEndP50Ms: percentile(latencies, 50),
       failures: runs.reduce((sum, run) => sum + run.failures, 0),
-      tables: await tableSizes(system),
+      tables: await tableSizes(system, vacuum),
       rssMiB: rssOf(system),
     };
     samples.push(sample);
@@ -147,6 +157,7 @@ async function soak(
       retentionEnv: options.retentionEnv,
     },
     samples,
+    autovacuum: vacuum ? 'off, vacuumed by the runner' : 'on',
     placed: { event: ids.event.length, command: ids.command.length },
     open,
     ledgers,
@@ -190,7 +201,7 @@ async function finishedBetween(system: RunningSystem, from: number, to: number):
   return row?.n ?? 0;
 }
 
-async function tableSizes(system: RunningSystem): Promise<TableSample[]> {
+async function tableSizes(system: RunningSystem, vacuum: boolean): Promise<TableSample[]> {
   const samples: TableSample[] = [];
   for (const service of ServiceNames) {
     const tables =
@@ -198,6 +209,7 @@ async function tableSizes(system: RunningSystem): Promise<TableSample[]> {
         ? (['inbox_messages'] as const)
         : (['outbox_messages', 'inbox_messages'] as const);
     for (const table of tables) {
+      if (vacuum) await system.databases[service].query(`VACUUM ${table}`);
       const [row] = await system.databases[service].query<{ rows: number; bytes: string }>(
         `SELECT count(*)::int AS rows, pg_total_relation_size('${table}')::text AS bytes FROM ${table}`,
       );
