@@ -101,6 +101,11 @@ describe('loadConfig', () => {
       RETRY_DELAYS_MS: [1_000, 5_000, 25_000],
       OUTBOX_POLL_INTERVAL_MS: 1_000,
       OUTBOX_LEASE_MS: 30_000,
+      OUTBOX_RETENTION: 86_400_000,
+      INBOX_RETENTION: 7 * 86_400_000,
+      IDEMPOTENCY_KEY_RETENTION: 86_400_000,
+      RETENTION_INTERVAL_MS: 60_000,
+      RETENTION_BATCH: 1_000,
       ALLOW_FAULT_SWITCHES: false,
       FAULT_HANDLER_DELAY_MS: 0,
       FAULT_HANDLER_FAIL_TIMES: 0,
@@ -109,6 +114,28 @@ describe('loadConfig', () => {
       FAULT_RELAY_PAUSED: false,
       FAULT_CRASH_AFTER_PUBLISH: false,
     });
+  });
+
+  test.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['15m', 900_000],
+    ['24h', 86_400_000],
+    ['7d', 604_800_000],
+    ['2500', 2_500],
+  ])('when a retention window is %p, then it is %p ms', (value, ms) => {
+    expect(loadConfig(schema, { INBOX_RETENTION: value }).INBOX_RETENTION).toBe(ms);
+  });
+
+  test('when retention windows are not durations, then each is reported', () => {
+    const problems = problemsOf(() =>
+      loadConfig(schema, { OUTBOX_RETENTION: '1 week', INBOX_RETENTION: '0s' }),
+    );
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^OUTBOX_RETENTION: must be a positive duration/),
+      expect.stringMatching(/^INBOX_RETENTION: must be a positive duration/),
+    ]);
   });
 
   test.each(['production', 'development', 'test', undefined])(
