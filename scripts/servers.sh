@@ -29,7 +29,8 @@
 # record). SERVERS_PROJECT names the compose project (amr-servers): its containers and
 # volumes are amr-servers_*. RABBITMQ_PORT, POSTGRES_PORT, RABBITMQ_MANAGEMENT_PORT choose
 # the host ports; when unset, 5672, 5432 and 15672, or the next free port above each (with
-# USE_CONTAINERS=1, from 5673, 5433 and 15673: the standard ports stay the local servers').
+# USE_CONTAINERS=1, or where RabbitMQ or Postgres is installed locally, from 5673, 5433 and
+# 15673: the standard ports stay the local servers', even while one is stopped).
 # Bash 3.2 compatible (macOS).
 set -euo pipefail
 
@@ -183,13 +184,19 @@ start_containers() { # start_containers REASON
   set -a
   source .run/server-images.env
   set +a
-  # With USE_CONTAINERS=1 there are local servers, or may be again soon (a test that stops
-  # the local broker and starts it again): the standard ports stay theirs.
-  local offset=0
-  if [[ ${USE_CONTAINERS:-} == 1 ]]; then offset=1; fi
-  pick_port RABBITMQ_PORT $((5672 + offset))
-  pick_port POSTGRES_PORT $((5432 + offset))
-  pick_port RABBITMQ_MANAGEMENT_PORT $((15672 + offset))
+  # With USE_CONTAINERS=1, or where RabbitMQ or Postgres is installed on the machine, local
+  # servers run or may run again soon (a test stops the local broker and starts it again):
+  # the standard ports stay theirs, even while free.
+  local rabbit_offset=0 postgres_offset=0
+  if [[ ${USE_CONTAINERS:-} == 1 ]] || command -v rabbitmq-server >/dev/null || [[ -d /usr/lib/rabbitmq ]]; then
+    rabbit_offset=1
+  fi
+  if [[ ${USE_CONTAINERS:-} == 1 ]] || command -v pg_ctlcluster >/dev/null || [[ -d /usr/lib/postgresql ]]; then
+    postgres_offset=1
+  fi
+  pick_port RABBITMQ_PORT $((5672 + rabbit_offset))
+  pick_port POSTGRES_PORT $((5432 + postgres_offset))
+  pick_port RABBITMQ_MANAGEMENT_PORT $((15672 + rabbit_offset))
   export RABBITMQ_PORT POSTGRES_PORT RABBITMQ_MANAGEMENT_PORT RABBITMQ_USER RABBITMQ_PASSWORD POSTGRES_PASSWORD
   # Recorded before `up`: a failed start is still stopped by `make down`.
   write_state
