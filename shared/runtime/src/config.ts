@@ -158,9 +158,14 @@ const isOn = (value: string | undefined): boolean =>
  */
 export function refuseFaultsUnlessAllowed(env: NodeJS.ProcessEnv): string[] {
   if (isOn(env.ALLOW_FAULT_SWITCHES)) return [];
-  return Object.entries(env)
-    .filter(([key, value]) => key.startsWith('FAULT_') && isOn(value))
-    .map(([key]) => `${key}: fault switches are refused unless ALLOW_FAULT_SWITCHES=true`);
+  return (
+    Object.entries(env)
+      // The token only guards the switches; it is not one.
+      .filter(
+        ([key, value]) => key.startsWith('FAULT_') && key !== 'FAULT_SWITCHES_TOKEN' && isOn(value),
+      )
+      .map(([key]) => `${key}: fault switches are refused unless ALLOW_FAULT_SWITCHES=true`)
+  );
 }
 
 /**

@@ -198,6 +198,18 @@ describe('loadConfig', () => {
     });
   });
 
+  test('when only the fault-switch token is set, then nothing is refused (it guards the switches, it is not one)', () => {
+    expect(
+      problemsOf(() =>
+        loadConfig(
+          schema,
+          { FAULT_SWITCHES_TOKEN: 'workshop-token-local-only', FAULT_RELAY_PAUSED: 'true' },
+          [refuseFaultsUnlessAllowed],
+        ),
+      ),
+    ).toEqual(['FAULT_RELAY_PAUSED: fault switches are refused unless ALLOW_FAULT_SWITCHES=true']);
+  });
+
   test('when ALLOW_FAULT_SWITCHES=true in production, then fault switches are let through', () => {
     const config = loadConfig(
       schema,
