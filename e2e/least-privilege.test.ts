@@ -64,6 +64,7 @@ describe('least privilege on the broker: each service its own user', () => {
     const ledger = await checkLedger(system, ids.slice(0, 1), 'event');
     expect(ledger.lost).toEqual([]);
     expect(ledger.doubled).toEqual([]);
+    expect(ledger.miscounted).toEqual([]);
     for (const service of Object.values(system.services)) {
       expect(
         service.logs.filter((line) => String(line.msg).includes('shared broker user')),

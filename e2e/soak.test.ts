@@ -60,6 +60,7 @@ describe('soak (short form): retention under steady load', () => {
       expect(result.placed[style]).toBeGreaterThan(0);
       expect(result.ledgers[style].lost).toEqual([]);
       expect(result.ledgers[style].doubled).toEqual([]);
+      expect(result.ledgers[style].miscounted).toEqual([]);
     }
   });
 

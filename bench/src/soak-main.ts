@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   say(soakSummary(result));
   say(`\nReport: ${path.relative(process.cwd(), folder) || folder}`);
   const broken = Object.values(result.ledgers).some(
-    (ledger) => ledger.lost.length > 0 || ledger.doubled.length > 0,
+    (ledger) => ledger.lost.length > 0 || ledger.doubled.length > 0 || ledger.miscounted.length > 0,
   );
   return broken || result.open > 0 ? 1 : 0;
 }

@@ -153,6 +153,7 @@ describe('fault: the broker is stopped for a minute under load', () => {
       completed: BEFORE + DURING + AFTER,
       lost: [],
       doubled: [],
+      miscounted: [],
     });
     for (const [service, byOutcome] of Object.entries(outcomes)) {
       expect({ service, deadLettered: byOutcome['dead-lettered'] ?? 0 }).toEqual({

@@ -101,11 +101,12 @@ export async function expectCleanLedger(
   const ledger = await checkLedger(system, orderIds);
   console.log(
     `[ledger] ${label}: orders=${ledger.orders} completed=${ledger.completed} ` +
-      `lost=${ledger.lost.length} doubled=${ledger.doubled.length} ` +
+      `lost=${ledger.lost.length} doubled=${ledger.doubled.length} miscounted=${ledger.miscounted.length} ` +
       `redeliveries=${JSON.stringify(ledger.redeliveries)}`,
   );
   expect(ledger.lost).toEqual([]);
   expect(ledger.doubled).toEqual([]);
+  expect(ledger.miscounted).toEqual([]);
   expect(ledger.completed).toBe(orderIds.length);
   return ledger;
 }

@@ -83,6 +83,35 @@ export async function closeServiceConnections(vhost: string): Promise<BrokerConn
   return connections;
 }
 
+/**
+ * Waits until no message waits or is in flight on the vhost: every queue but the parking
+ * `.dead` ones has no ready and no unacknowledged message. A "no duplicate" check made
+ * before that could miss a redelivery still on its way.
+ */
+export async function queuesIdle(vhost: string, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    `every queue on ${vhost} to be idle (nothing ready, nothing unacknowledged)`,
+    async () => {
+      const out = await rabbitmqctl(
+        'list_queues',
+        '-p',
+        vhost,
+        '--no-table-headers',
+        'name',
+        'messages_ready',
+        'messages_unacknowledged',
+      );
+      const busy = out
+        .split('\n')
+        .map((line) => line.split('\t'))
+        .filter(([name]) => name && !name.endsWith('.dead') && !name.startsWith('amq.gen-'))
+        .filter(([, ready, unacked]) => Number(ready) > 0 || Number(unacked) > 0);
+      return busy.length === 0;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+}
+
 export interface OrderStream {
   /** Resolves with every response once all orders were posted. */
   /** Non-202 answers keep their body, so a failed assertion shows what went wrong. */

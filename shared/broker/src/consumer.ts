@@ -1,7 +1,7 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { isMessageType, type ServiceName } from '@app/contracts';
-import type { Logger } from '@app/runtime';
+import { backoffDelay, delay, type Logger } from '@app/runtime';
 import type { BrokerConnection } from './connection';
 import { attemptOf, parseDelivery, type ParsedDelivery } from './delivery';
 import { InvalidMessageError } from './errors';
@@ -15,6 +15,9 @@ import {
   declareConsumerQueue,
   retryQueueOf,
 } from './topology';
+
+/** The first pause before declaring a queue again whose consumer the broker cancelled. */
+const RESUBSCRIBE_FIRST_DELAY_MS = 500;
 
 export interface ConsumerOptions {
   /** The consuming service: it owns the queues and the exchanges named after it. */
@@ -47,6 +50,8 @@ export class Consumer {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   private statsChannel: Promise<Channel> | undefined;
+  /** Queues whose consumer the broker cancelled, with why they are not consumed again yet. */
+  private readonly deaf = new Map<string, string>();
 
   constructor(private readonly options: ConsumerOptions) {
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
@@ -63,6 +68,7 @@ export class Consumer {
         await channel.prefetch(options.prefetch ?? 10);
         const tags: string[] = [];
         this.consumerTags.set(channel, tags);
+        this.deaf.clear();
         for (const subscription of options.subscriptions) {
           await declareConsumerQueue(
             channel,
@@ -82,11 +88,7 @@ export class Consumer {
             },
           );
           if (this.stopping) continue;
-          const { consumerTag } = await channel.consume(subscription.queue, (delivery) => {
-            if (delivery)
-              this.track(this.limited(() => this.onDelivery(channel, subscription, delivery)));
-          });
-          tags.push(consumerTag);
+          await this.subscribe(channel, subscription);
         }
         this.consuming = true;
         logger.info({ queues: options.subscriptions.map((s) => s.queue) }, 'consuming');
@@ -98,6 +100,80 @@ export class Consumer {
   /** True once the queues are declared and bound and their consumers registered. */
   isConsuming(): boolean {
     return this.consuming;
+  }
+
+  /**
+   * The queues not consumed although they should be (the broker cancelled their consumer
+   * and re-subscribing has not worked yet), each with the reason: readiness names them.
+   */
+  queueProblems(): Record<string, string> {
+    return Object.fromEntries(this.deaf);
+  }
+
+  /**
+   * Consumes one subscription's queue on `channel`. A `null` delivery is the broker
+   * cancelling the consumer (the queue was deleted, a quorum queue lost its leader):
+   * left alone, the service would look healthy while events, which are not mandatory,
+   * are dropped for want of a queue. So it declares the queue again and re-subscribes,
+   * retrying with backoff, and meanwhile readiness names the queue.
+   */
+  private async subscribe(channel: ConfirmChannel, subscription: Subscription): Promise<void> {
+    const { consumerTag } = await channel.consume(subscription.queue, (delivery) => {
+      if (delivery) {
+        this.track(this.limited(() => this.onDelivery(channel, subscription, delivery)));
+        return;
+      }
+      const tags = this.consumerTags.get(channel);
+      tags?.splice(tags.indexOf(consumerTag), 1);
+      if (this.stopping) return;
+      this.deaf.set(subscription.queue, 'consumer cancelled by the broker');
+      this.options.logger.warn(
+        { queue: subscription.queue },
+        'the broker cancelled the consumer (queue deleted or moved); declaring it again',
+      );
+      void this.resubscribe(channel, subscription);
+    });
+    this.consumerTags.get(channel)?.push(consumerTag);
+  }
+
+  private async resubscribe(channel: ConfirmChannel, subscription: Subscription): Promise<void> {
+    const { queue } = subscription;
+    const { logger } = this.options;
+    for (let attempt = 1; !this.stopping && this.consumerTags.has(channel); attempt += 1) {
+      // A pause first: whatever removed the queue may still be at work.
+      await delay(backoffDelay(attempt, RESUBSCRIBE_FIRST_DELAY_MS, 30_000));
+      if (this.stopping || !this.consumerTags.has(channel)) return;
+      try {
+        // Declared on a channel of its own: a declaration the broker refuses closes its
+        // channel, and the consumer's channel carries every other queue's deliveries.
+        await this.declareOnProbe(subscription);
+        await this.subscribe(channel, subscription);
+        this.deaf.delete(queue);
+        logger.info({ queue, attempt }, 'consuming again after the broker cancelled the consumer');
+        return;
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        this.deaf.set(queue, `cannot consume again: ${reason}`);
+        logger.error({ queue, attempt, err }, 'cannot consume the queue again; will retry');
+      }
+    }
+  }
+
+  private async declareOnProbe(subscription: Subscription): Promise<void> {
+    const connection = this.options.connection.channelModel();
+    if (!connection) throw new Error('not connected');
+    const probe = await connection.createConfirmChannel();
+    probe.on('error', () => undefined);
+    try {
+      await declareConsumerQueue(
+        probe,
+        { name: subscription.queue, bindings: bindingsOf(subscription) },
+        this.retryDelaysMs,
+        { service: this.options.service },
+      );
+    } finally {
+      await probe.close().catch(() => undefined);
+    }
   }
 
   async waitForConnect(): Promise<void> {
@@ -243,6 +319,7 @@ export class Consumer {
           redelivered: delivery.fields.redelivered,
           logger,
         });
+        this.options.faults?.afterHandle(type);
         ack(channel, delivery, logger);
         metrics.consumed.inc({ queue, type, outcome: outcome ?? 'processed' });
         metrics.handlerSeconds.observe(

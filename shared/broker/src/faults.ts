@@ -4,9 +4,10 @@ import { delay, type Logger } from '@app/runtime';
 
 /**
  * Fault switches for tests and workshops: make handlers slow, fail a number of times or
- * for good, hold the outbox relay, or crash the process right after a publish was
- * confirmed and before the outbox row is marked sent. All off by default; the service
- * refuses them in production.
+ * for good, hold the outbox relay, or crash the process (SIGKILL) in the windows the
+ * outbox and the inbox exist for: inside a handler before its effect, after a handler
+ * committed and before its ack, after a publish was confirmed and before its outbox row is
+ * marked sent. All off by default; a service refuses them unless ALLOW_FAULT_SWITCHES=true.
  */
 export const FaultSettingsSchema = z.strictObject({
   /** Every handled message waits this long first. */
@@ -21,6 +22,15 @@ export const FaultSettingsSchema = z.strictObject({
   relayPaused: z.boolean().default(false),
   /** SIGKILL the process after the first confirmed publish, before marking its row sent. */
   crashAfterPublish: z.boolean().default(false),
+  /**
+   * SIGKILL the process after this many confirmed publishes (counted since it started),
+   * before their rows are marked sent: a relay dying in the middle of a batch. 0 is off.
+   */
+  crashAfterConfirms: z.int().min(0).max(1_000_000).default(0),
+  /** SIGKILL the process when a handler starts, before any effect: a message that kills its consumer. */
+  crashInHandler: z.boolean().default(false),
+  /** SIGKILL the process after a handler committed its effect and before the delivery is acked. */
+  crashBeforeAck: z.boolean().default(false),
 });
 export type FaultSettings = z.infer<typeof FaultSettingsSchema>;
 
@@ -33,6 +43,7 @@ export class InjectedFault extends Error {
 
 export class FaultSwitches {
   private settings: FaultSettings;
+  private confirms = 0;
 
   constructor(
     initial: Partial<FaultSettings> = {},
@@ -59,14 +70,18 @@ export class FaultSwitches {
       s.handlerFailTimes > 0 ||
       s.handlerFailAlways ||
       s.relayPaused ||
-      s.crashAfterPublish
+      s.crashAfterPublish ||
+      s.crashAfterConfirms > 0 ||
+      s.crashInHandler ||
+      s.crashBeforeAck
     );
   }
 
   /** Called before a handler runs; delays or throws as configured. */
   async beforeHandle(type: string, attempt: number): Promise<void> {
     const s = this.settings;
-    if (s.messageTypes.length > 0 && !s.messageTypes.includes(type)) return;
+    if (!this.appliesTo(type)) return;
+    if (s.crashInHandler) crash(`injected crash inside the handler of ${type}, before its effect`);
     if (s.handlerDelayMs > 0) await delay(s.handlerDelayMs);
     if (s.handlerFailAlways) throw new InjectedFault(`injected permanent failure of ${type}`);
     if (attempt <= s.handlerFailTimes) {
@@ -76,19 +91,44 @@ export class FaultSwitches {
     }
   }
 
+  /** Called after a handler's transaction committed and before its delivery is acked. */
+  afterHandle(type: string): void {
+    if (this.settings.crashBeforeAck && this.appliesTo(type)) {
+      crash(`injected crash after the handler of ${type} committed, before its ack`);
+    }
+  }
+
+  private appliesTo(type: string): boolean {
+    const { messageTypes } = this.settings;
+    return messageTypes.length === 0 || messageTypes.includes(type);
+  }
+
   get relayPaused(): boolean {
     return this.settings.relayPaused;
   }
 
   /** Called after a publish was confirmed and before its outbox row is marked sent. */
   afterConfirm(): void {
-    if (this.settings.crashAfterPublish) {
-      // Written synchronously: pino's asynchronous stdout would lose the line to the kill.
-      writeSync(
-        1,
-        `${JSON.stringify({ level: 'warn', time: new Date().toISOString(), pid: process.pid, msg: 'injected crash after a confirmed publish, before marking it sent' })}\n`,
+    this.confirms += 1;
+    const { crashAfterPublish, crashAfterConfirms } = this.settings;
+    if (crashAfterPublish || (crashAfterConfirms > 0 && this.confirms >= crashAfterConfirms)) {
+      crash(
+        `injected crash after ${this.confirms} confirmed publish(es), before marking them sent`,
       );
-      process.kill(process.pid, 'SIGKILL');
     }
   }
+}
+
+/**
+ * Kills this process at once, as a power cut or the OOM killer would: no handler, no
+ * cleanup. The line is written synchronously: pino's asynchronous stdout would lose it.
+ */
+function crash(reason: string): never {
+  writeSync(
+    1,
+    `${JSON.stringify({ level: 'warn', time: new Date().toISOString(), pid: process.pid, msg: reason })}\n`,
+  );
+  process.kill(process.pid, 'SIGKILL');
+  // SIGKILL is not delivered synchronously: nothing after this point may run.
+  throw new Error(reason);
 }

@@ -143,6 +143,9 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
       ),
     FAULT_RELAY_PAUSED: z.stringbool().default(false),
     FAULT_CRASH_AFTER_PUBLISH: z.stringbool().default(false),
+    FAULT_CRASH_AFTER_CONFIRMS: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    FAULT_CRASH_IN_HANDLER: z.stringbool().default(false),
+    FAULT_CRASH_BEFORE_ACK: z.stringbool().default(false),
   });
 }
 

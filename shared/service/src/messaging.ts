@@ -122,6 +122,17 @@ export class Messaging {
     return undefined;
   }
 
+  /**
+   * Queues that should be consumed and are not (the broker cancelled their consumer), keyed
+   * `queue <name>` for `/health/ready`, so a deaf consumer shows as not ready by name.
+   */
+  queueProblems(): Record<string, string> {
+    const problems = this.consumer?.queueProblems() ?? {};
+    return Object.fromEntries(
+      Object.entries(problems).map(([queue, problem]) => [`queue ${queue}`, problem]),
+    );
+  }
+
   /** Stops consuming and lets in-flight handlers finish, flushes the relay's batch, closes. */
   async stop(): Promise<void> {
     await this.consumer?.stop();

@@ -104,7 +104,11 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const app = createHttpApp({
     logger,
     registry,
-    readiness: async () => ({ database: await databaseProblem(db), broker: messaging.problem() }),
+    readiness: async () => ({
+      database: await databaseProblem(db),
+      broker: messaging.problem(),
+      ...messaging.queueProblems(),
+    }),
   });
   app.use(parts.router);
   // Workshops and tests flip faults at run time; without ALLOW_FAULT_SWITCHES there is no
@@ -133,5 +137,8 @@ function faultsFrom(config: ServiceConfig): ConstructorParameters<typeof FaultSw
     messageTypes: config.FAULT_MESSAGE_TYPES,
     relayPaused: config.FAULT_RELAY_PAUSED,
     crashAfterPublish: config.FAULT_CRASH_AFTER_PUBLISH,
+    crashAfterConfirms: config.FAULT_CRASH_AFTER_CONFIRMS,
+    crashInHandler: config.FAULT_CRASH_IN_HANDLER,
+    crashBeforeAck: config.FAULT_CRASH_BEFORE_ACK,
   };
 }

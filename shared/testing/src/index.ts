@@ -38,7 +38,7 @@ export { freePort } from './processes';
 export { request } from './http';
 export { TestBroker, type Spy, type ReceivedMessage } from './test-broker';
 export { waitFor } from './wait';
-export { checkLedger, type Ledger } from './ledger';
+export { checkLedger, type Ledger, type LedgerOptions } from './ledger';
 export { TcpProxy, type TcpTarget } from './tcp-proxy';
 
 /** Builders of valid messages and requests, with overrides. */

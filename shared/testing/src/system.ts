@@ -52,6 +52,9 @@ export interface Faults {
   handlerFailAlways?: boolean;
   messageTypes?: string[];
   relayPaused?: boolean;
+  crashAfterConfirms?: number;
+  crashInHandler?: boolean;
+  crashBeforeAck?: boolean;
 }
 
 /**

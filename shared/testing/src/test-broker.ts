@@ -122,6 +122,46 @@ export class TestBroker {
     };
   }
 
+  /**
+   * One spy queue bound to every message of the contract where it is sent (each event's
+   * and command's exchange and routing key, and the replies exchange): what went over the
+   * wire, for the ledger's count of message ids per order and type. Every exchange must
+   * exist (a running system of all services declared them).
+   */
+  async spyOnEverything(): Promise<Spy> {
+    const spy = await this.spy(Exchanges.orderEvents.name);
+    for (const message of Object.values(Messages)) {
+      await this.channel.bindQueue(spy.queue, message.exchange, message.routingKey);
+    }
+    return spy;
+  }
+
+  /** Deletes a queue under its consumers, as an operator's mistake or a lost node would. */
+  async deleteQueue(queue: string): Promise<void> {
+    await this.channel.deleteQueue(queue);
+  }
+
+  /** Declares a queue as given (for a test that needs a queue the services would not make). */
+  async declareQueue(queue: string, options: Options.AssertQueue = {}): Promise<void> {
+    await this.channel.assertQueue(queue, options);
+  }
+
+  /**
+   * Consumers registered on a queue right now, or undefined when it does not exist
+   * (asked on a channel of its own: the broker closes the channel of a failed check).
+   */
+  async consumers(queue: string): Promise<number | undefined> {
+    const channel = await this.connection.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      return (await channel.checkQueue(queue)).consumerCount;
+    } catch {
+      return undefined;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
   /** Messages waiting in a queue (passive declare: no management plugin needed). */
   async depth(queue: string): Promise<number> {
     return (await this.channel.checkQueue(queue)).messageCount;

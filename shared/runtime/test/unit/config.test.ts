@@ -113,6 +113,9 @@ describe('loadConfig', () => {
       FAULT_MESSAGE_TYPES: [],
       FAULT_RELAY_PAUSED: false,
       FAULT_CRASH_AFTER_PUBLISH: false,
+      FAULT_CRASH_AFTER_CONFIRMS: 0,
+      FAULT_CRASH_IN_HANDLER: false,
+      FAULT_CRASH_BEFORE_ACK: false,
     });
   });
 
