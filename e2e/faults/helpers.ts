@@ -1,12 +1,14 @@
-import type { ServiceName } from '@app/contracts';
+import type { MessagingStyle, ServiceName } from '@app/contracts';
 import {
   anOrderRequest,
   checkLedger,
   request,
   waitFor,
   type Ledger,
+  type LedgerOptions,
   type RunningSystem,
 } from '@app/testing';
+import { queuesIdle } from './support';
 
 /** Places an order over HTTP and returns its id. */
 export async function placeOrder(
@@ -80,27 +82,34 @@ export async function countOf(
 }
 
 /**
- * The ledger of `orderIds`, checked once every order completed and its statistics count
- * landed: lost and doubled must be empty. The redeliveries it reports are logged, not
- * asserted here (each test asserts the ones its fault must cause).
+ * The ledger of `orderIds`, checked once every queue of the system is idle (nothing ready,
+ * nothing unacknowledged, so no redelivery is still on its way) and, in the event style,
+ * every statistics count landed: lost, doubled and miscounted must be empty. With `wire`
+ * (a `TestBroker.spyOnEverything()` spy's messages) it also counts message ids per order
+ * and type. The redeliveries it reports are logged, not asserted here (each test asserts
+ * the ones its fault must cause).
  */
 export async function expectCleanLedger(
   system: RunningSystem,
   label: string,
   orderIds: string[],
+  { style = 'event', wire }: { style?: MessagingStyle } & LedgerOptions = {},
 ): Promise<Ledger> {
-  await waitFor('statistics to count every order', async () => {
-    const n = await countOf(
-      system,
-      'statistics',
-      'SELECT count(*) AS n FROM counted_orders WHERE order_id = ANY($1::uuid[])',
-      [orderIds],
-    );
-    return n >= orderIds.length;
-  });
-  const ledger = await checkLedger(system, orderIds);
+  await queuesIdle(system.vhost.name);
+  if (style === 'event') {
+    await waitFor('statistics to count every order', async () => {
+      const n = await countOf(
+        system,
+        'statistics',
+        'SELECT count(*) AS n FROM counted_orders WHERE order_id = ANY($1::uuid[])',
+        [orderIds],
+      );
+      return n >= orderIds.length;
+    });
+  }
+  const ledger = await checkLedger(system, orderIds, style, wire ? { wire } : {});
   console.log(
-    `[ledger] ${label}: orders=${ledger.orders} completed=${ledger.completed} ` +
+    `[ledger] ${label} (${style} style): orders=${ledger.orders} completed=${ledger.completed} ` +
       `lost=${ledger.lost.length} doubled=${ledger.doubled.length} miscounted=${ledger.miscounted.length} ` +
       `redeliveries=${JSON.stringify(ledger.redeliveries)}`,
   );

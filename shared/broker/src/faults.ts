@@ -27,7 +27,10 @@ export const FaultSettingsSchema = z.strictObject({
    * before their rows are marked sent: a relay dying in the middle of a batch. 0 is off.
    */
   crashAfterConfirms: z.int().min(0).max(1_000_000).default(0),
-  /** SIGKILL the process when a handler starts, before any effect: a message that kills its consumer. */
+  /**
+   * SIGKILL the process in a handler (after `handlerDelayMs`), before any effect: a
+   * message that kills its consumer every time it is delivered.
+   */
   crashInHandler: z.boolean().default(false),
   /** SIGKILL the process after a handler committed its effect and before the delivery is acked. */
   crashBeforeAck: z.boolean().default(false),
@@ -81,8 +84,8 @@ export class FaultSwitches {
   async beforeHandle(type: string, attempt: number): Promise<void> {
     const s = this.settings;
     if (!this.appliesTo(type)) return;
-    if (s.crashInHandler) crash(`injected crash inside the handler of ${type}, before its effect`);
     if (s.handlerDelayMs > 0) await delay(s.handlerDelayMs);
+    if (s.crashInHandler) crash(`injected crash inside the handler of ${type}, before its effect`);
     if (s.handlerFailAlways) throw new InjectedFault(`injected permanent failure of ${type}`);
     if (attempt <= s.handlerFailTimes) {
       throw new InjectedFault(
