@@ -108,7 +108,8 @@ describe('fault: the broker closes the services connections while orders stream 
         [orderIds],
       ),
     ]);
-    expect(counts.map(([row]) => Number(row?.n))).toEqual([ORDERS, ORDERS, ORDERS]);
+    // Half the orders are in the command style, which Statistics never hears of.
+    expect(counts.map(([row]) => Number(row?.n))).toEqual([ORDERS, ORDERS, ORDERS / 2]);
     // No delivery was parked: the faults were the connection's, not the messages'.
     for (const [service, byOutcome] of Object.entries(outcomes)) {
       expect({ service, deadLettered: byOutcome['dead-lettered'] ?? 0 }).toEqual({

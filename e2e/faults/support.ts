@@ -143,9 +143,11 @@ export function streamOrders(
       next += 1;
       const gate = gates[index];
       if (gate) await gate;
-      const response = await request(`${orderUrl}/orders`, { body: anOrderRequest() }).catch(
-        (err: Error) => ({ status: 0, body: { error: err.message } }),
-      );
+      // Both styles side by side, so every fault meets commands and events alike.
+      const style = index % 2 === 0 ? 'event' : 'command';
+      const response = await request(`${orderUrl}/orders`, {
+        body: anOrderRequest({ style }),
+      }).catch((err: Error) => ({ status: 0, body: { error: err.message } }));
       responses[index] = {
         status: response.status,
         ...(typeof response.body?.id === 'string' ? { id: response.body.id as string } : {}),
@@ -168,8 +170,9 @@ export function gate(): { opened: Promise<void>; open: () => void } {
 }
 
 /**
- * Waits until every order is COMPLETED and every service's books hold it, then returns the
- * ledger (whose `doubled` the caller asserts is empty).
+ * Waits until every order is COMPLETED, every queue is idle and every service's books hold
+ * every order, then returns the ledger of both styles together (each order checked in the
+ * style Order recorded for it), whose `doubled` and `miscounted` the caller asserts empty.
  */
 export async function settledLedger(
   system: RunningSystem,
@@ -187,10 +190,34 @@ export async function settledLedger(
     },
     { timeoutMs, intervalMs: 250 },
   );
+  await queuesIdle(system.vhost.name, timeoutMs);
+  const rows = await system.databases.order.query<{ id: string; style: 'event' | 'command' }>(
+    'SELECT id, style FROM orders WHERE id = ANY($1::uuid[])',
+    [orderIds],
+  );
+  const byStyle = (['event', 'command'] as const).map(
+    (style) => [style, rows.filter((row) => row.style === style).map((row) => row.id)] as const,
+  );
   return waitFor(
     'every service to account for every order',
     async () => {
-      const ledger = await checkLedger(system, orderIds);
+      const ledgers = await Promise.all(
+        byStyle.map(([style, ids]) => checkLedger(system, ids, style)),
+      );
+      const [first, ...others] = ledgers;
+      const ledger = others.reduce<Ledger>(
+        (sum, next) => ({
+          ...sum,
+          orders: sum.orders + next.orders,
+          completed: sum.completed + next.completed,
+          cancelled: sum.cancelled + next.cancelled,
+          uncompensated: [...sum.uncompensated, ...next.uncompensated],
+          lost: [...sum.lost, ...next.lost],
+          doubled: [...sum.doubled, ...next.doubled],
+          miscounted: [...sum.miscounted, ...next.miscounted],
+        }),
+        first!,
+      );
       return ledger.lost.length === 0 ? ledger : undefined;
     },
     { timeoutMs, intervalMs: 250 },

@@ -50,8 +50,14 @@ export async function createMigratedDatabase(
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
+  // One connection, opened again after it broke (a test that stops or cuts Postgres).
+  let client = await connectedClient(databaseUrl);
+  let broken = false;
+  const watch = (c: Client) =>
+    c.on('error', () => {
+      broken = true;
+    });
+  watch(client);
   try {
     for (const sql of await migrationsOf(service)) await client.query(sql);
   } catch (err) {
@@ -62,7 +68,19 @@ export async function createMigratedDatabase(
     name,
     url: databaseUrl,
     async query<R extends Record<string, unknown>>(sql: string, params: unknown[] = []) {
-      return (await client.query<R>(sql, params)).rows;
+      if (broken) {
+        await client.end().catch(() => undefined);
+        client = await connectedClient(databaseUrl);
+        broken = false;
+        watch(client);
+      }
+      try {
+        return (await client.query<R>(sql, params)).rows;
+      } catch (err) {
+        // A connection the server ended answers every later query with an error.
+        if (!(err as { code?: string }).code) broken = true;
+        throw err;
+      }
     },
     async close() {
       await client.end().catch(() => undefined);
@@ -106,4 +124,10 @@ async function withClient<T>(url: string, work: (client: Client) => Promise<T>):
   } finally {
     await client.end();
   }
+}
+
+async function connectedClient(url: string): Promise<Client> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  return client;
 }
