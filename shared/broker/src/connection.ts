@@ -7,6 +7,10 @@ export interface BrokerConnectionOptions {
   /** Shown in the broker's connection list (`rabbitmqctl list_connections client_properties`). */
   connectionName: string;
   logger: Logger;
+  /**
+   * The heartbeat asked of the broker (default 5). Only heartbeats notice a connection the
+   * network left half-open; 0 takes the broker's (RabbitMQ: 60 s).
+   */
   heartbeatSeconds?: number;
   /** Reconnect delays grow from `minReconnectSeconds` to `maxReconnectSeconds`. */
   minReconnectSeconds?: number;

@@ -155,6 +155,9 @@ const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
   if (problem.status >= 500) {
     logger.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
   }
+  if (problem.retryAfterSeconds !== undefined) {
+    res.setHeader('retry-after', String(problem.retryAfterSeconds));
+  }
   res
     .status(problem.status)
     .type(PROBLEM_JSON)
@@ -178,6 +181,8 @@ function toProblem(err: unknown): {
   detail: string;
   code: string;
   errors?: unknown[];
+  /** Sent as `Retry-After`: the request may well succeed if repeated after it. */
+  retryAfterSeconds?: number;
 } {
   if (err instanceof AppError) {
     return {
@@ -231,6 +236,7 @@ function toProblem(err: unknown): {
       title: titleOf(503),
       code: 'DATABASE.UNAVAILABLE',
       detail: 'The database is not reachable right now; try again shortly.',
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
     };
   }
   return {
@@ -240,6 +246,14 @@ function toProblem(err: unknown): {
     detail: 'An unexpected error occurred; it has been logged.',
   };
 }
+
+/**
+ * A database outage is transient, so the 503 says when to come back (RFC 9110 10.2.3): a
+ * client that retries (with its `Idempotency-Key`, in case the write did commit) is not
+ * told to hammer a database that is reconnecting. Five seconds: about one pool connect
+ * timeout, short enough for a blip, long enough not to pile up retries.
+ */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 // Connection failures of the pg driver and Prisma: the service is unavailable, not broken.
 const UNAVAILABLE_CODES = new Set([

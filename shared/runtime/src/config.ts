@@ -89,6 +89,13 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
     DATABASE_URL: env.url(['postgresql', 'postgres'], localDatabaseUrl(service)),
     DB_POOL_SIZE: env.positiveInt(10),
     RABBITMQ_URL: env.url(['amqp', 'amqps'], LOCAL_DEFAULTS.sharedBrokerUrl),
+    /**
+     * The AMQP heartbeat the service asks for. A connection the network left half-open (no
+     * RST, no FIN) is noticed only by heartbeats, after two to three intervals; until then
+     * readiness says "up" and publishes wait for confirms that cannot come. 0 leaves it to
+     * the broker (RabbitMQ: 60 s), which is rarely what a service wants.
+     */
+    RABBITMQ_HEARTBEAT_SECONDS: z.coerce.number().int().min(0).max(600).default(5),
     /** Deliveries in flight per queue; keep it within DB_POOL_SIZE. */
     PREFETCH: env.positiveInt(8),
     /** Delays of the retry queues, comma-separated milliseconds. */

@@ -17,6 +17,8 @@ import { OutboxRelay, type SqlClient } from '@app/store';
 export interface MessagingOptions {
   service: ServiceName;
   url: string;
+  /** The AMQP heartbeat to ask for (see RABBITMQ_HEARTBEAT_SECONDS). */
+  heartbeatSeconds?: number;
   logger: Logger;
   registry: Registry;
   /** The service's database client; the outbox relay reads and marks rows through it. */
@@ -58,6 +60,7 @@ export class Messaging {
       url: options.url,
       connectionName: `${options.service}${options.instance ? `#${options.instance}` : ''}`,
       logger,
+      heartbeatSeconds: options.heartbeatSeconds,
     });
     this.publisher = new Publisher(this.connection, logger, this.metrics, (channel) =>
       declarePublisherExchanges(channel, options.service, this.connection.channelModel()),

@@ -73,6 +73,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     service,
     instance: config.INSTANCE_ID,
     url: config.RABBITMQ_URL,
+    heartbeatSeconds: config.RABBITMQ_HEARTBEAT_SECONDS,
     logger,
     registry,
     db,

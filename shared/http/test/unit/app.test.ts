@@ -37,6 +37,13 @@ describe('the shared HTTP edge', () => {
     app.get('/conflict', () => {
       throw new AppError('THING.CONFLICT', 409, 'The thing changed meanwhile.');
     });
+    app.get('/database-down', () => {
+      throw Object.assign(new Error(`connect ECONNREFUSED ${SECRET}`), { code: 'ECONNREFUSED' });
+    });
+    app.get('/database-dropped', async () => {
+      await Promise.resolve();
+      throw new Error('Connection terminated unexpectedly');
+    });
     app.get('/crash', () => {
       throw new Error(`connection refused: ${SECRET}`);
     });
@@ -147,6 +154,32 @@ describe('the shared HTTP edge', () => {
       });
     },
   );
+
+  test.each(['/database-down', '/database-dropped'])(
+    'when the database cannot be reached (%s), then the answer is 503 problem+json with a Retry-After and no driver text',
+    async (path) => {
+      const response = await call(path);
+
+      expect(response.status).toBe(503);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(response.body).toMatchObject({
+        status: 503,
+        title: 'Service Unavailable',
+        code: 'DATABASE.UNAVAILABLE',
+        detail: expect.stringContaining('try again'),
+      });
+      expect(response.text).not.toContain('hunter2');
+      expect(response.text).not.toContain('ECONNREFUSED');
+    },
+  );
+
+  test('when a route fails unexpectedly, then the 500 carries no Retry-After', async () => {
+    const response = await call('/crash');
+
+    expect(response.status).toBe(500);
+    expect(response.headers.get('retry-after')).toBeNull();
+  });
 
   test('when an unknown path is asked for, then the answer is 404 problem+json', async () => {
     const response = await call('/no/such/route');

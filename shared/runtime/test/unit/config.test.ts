@@ -97,6 +97,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgresql://shipping_service:shipping-local-only@127.0.0.1:5432/shipping',
       DB_POOL_SIZE: 10,
       RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672',
+      RABBITMQ_HEARTBEAT_SECONDS: 5,
       PREFETCH: 8,
       RETRY_DELAYS_MS: [1_000, 5_000, 25_000],
       OUTBOX_POLL_INTERVAL_MS: 1_000,
@@ -309,6 +310,28 @@ describe('loadConfig', () => {
     'when RABBITMQ_URL is %p, then it is accepted',
     (value) => {
       expect(loadConfig(schema, { RABBITMQ_URL: value }).RABBITMQ_URL).toBe(value);
+    },
+  );
+
+  test.each([
+    ['2', 2],
+    ['0', 0],
+    ['60', 60],
+  ])(
+    'when RABBITMQ_HEARTBEAT_SECONDS is %p, then the heartbeat is %p seconds',
+    (value, seconds) => {
+      expect(
+        loadConfig(schema, { RABBITMQ_HEARTBEAT_SECONDS: value }).RABBITMQ_HEARTBEAT_SECONDS,
+      ).toBe(seconds);
+    },
+  );
+
+  test.each(['-1', '1.5', 'ten', '601'])(
+    'when RABBITMQ_HEARTBEAT_SECONDS is %p, then it is refused',
+    (value) => {
+      expect(problemsOf(() => loadConfig(schema, { RABBITMQ_HEARTBEAT_SECONDS: value }))).toEqual([
+        expect.stringMatching(/^RABBITMQ_HEARTBEAT_SECONDS: /),
+      ]);
     },
   );
 
