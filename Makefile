@@ -22,7 +22,7 @@ SCENARIO ?= all
 # `make down` (scripts/servers.sh). $(SERVERS) runs a command with their addresses.
 SERVERS := scripts/servers.sh run
 
-.PHONY: help install build servers setup up down logs status test lint typecheck demo bench soak compose-config compose-up compose-down compose-test clean
+.PHONY: help install build servers setup up down logs status test lint typecheck demo bench soak chaos compose-config compose-up compose-down compose-test clean
 
 help: ## List the targets
 	@echo "usage: make <target>"
@@ -90,6 +90,19 @@ bench: build ## Measure throughput and latency end to end beside the broker and 
 SOAK_MINUTES ?= 30
 soak: build ## Run a steady load for SOAK_MINUTES (30) with cleanup running often: ledger and flat-lines chart (reports/)
 	SOAK_MINUTES="$(SOAK_MINUTES)" node bench/dist/soak-main.js
+
+# The chaos run (docs/chaos.md): CHAOS_ORDERS orders, half per style, on a system of its own
+# (test_chaos_*, dropped afterwards) while a seeded driver kills services, closes their broker
+# connections and cuts their Postgres; then the ledger. Seed, fault timeline and ledger are
+# printed and written to reports/chaos-<timestamp>.json and .md. CHAOS_SEED=<n> replays a
+# schedule. Its short form (100 orders, e2e/chaos/chaos.test.ts) runs in `make test`.
+CHAOS_ORDERS ?= 1000
+CHAOS_RATE ?= 5
+CHAOS_SEED ?=
+chaos: servers build ## Chaos run: CHAOS_ORDERS (1000) orders while services are killed, broker connections closed and Postgres cut; ledger and timeline (reports/)
+	CI=true CHAOS_ORDERS="$(CHAOS_ORDERS)" CHAOS_RATE="$(CHAOS_RATE)" CHAOS_SEED="$(CHAOS_SEED)" \
+	  CHAOS_REPORTS_DIR=reports CHAOS_PROGRESS=1 \
+	  $(SERVERS) npx jest e2e/chaos --selectProjects e2e $(JEST_FLAGS)
 
 compose-config: ## Validate docker-compose.yml (no Docker engine needed)
 	$(COMPOSE) -f docker-compose.yml config -q
