@@ -34,3 +34,26 @@ export async function ensureBrokerRunning(): Promise<void> {
     throw err;
   }
 }
+
+/** The memory high watermark of the local node (a fraction of RAM), as `rabbitmqctl` reads it. */
+export async function memoryHighWatermark(): Promise<number> {
+  const { stdout } = await run(
+    'rabbitmqctl',
+    ['-q', 'eval', 'vm_memory_monitor:get_vm_memory_high_watermark().'],
+    { timeout: 60_000 },
+  );
+  const value = Number(stdout.trim());
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`unexpected watermark: ${stdout}`);
+  return value;
+}
+
+/**
+ * Sets the memory high watermark of the local node: a tiny one raises the memory alarm at
+ * once, and the broker blocks every publishing connection (`connection.blocked`) until it
+ * is set back. Only the `faults-serial` project may call it.
+ */
+export async function setMemoryHighWatermark(fraction: number): Promise<void> {
+  await run('rabbitmqctl', ['-q', 'set_vm_memory_high_watermark', String(fraction)], {
+    timeout: 60_000,
+  });
+}

@@ -1,4 +1,4 @@
-import { Exchanges } from '@app/contracts';
+import type { MessagingStyle, ServiceName } from '@app/contracts';
 import { TestBroker, startSystem, waitFor, type Spy, type RunningSystem } from '@app/testing';
 import {
   consumed,
@@ -44,146 +44,184 @@ const processGone = (pid: number | undefined): boolean => {
   }
 };
 
+/** Per style: Order's first message and who receives it; what Invoicing answers, and where Order hears it. */
+const STYLES: Record<
+  MessagingStyle,
+  {
+    first: string;
+    receivers: (readonly [ServiceName, string])[];
+    invoicingSays: string;
+    orderHearsIn: string;
+  }
+> = {
+  event: {
+    first: 'NewOrder',
+    receivers: [
+      ['invoicing', 'invoicing.new-order'],
+      ['shipping', 'shipping.new-order'],
+      ['statistics', 'statistics.new-order'],
+      ['payment', 'payment.new-order'],
+    ],
+    invoicingSays: 'InvoiceIssued',
+    orderHearsIn: 'order.invoice-issued',
+  },
+  command: {
+    first: 'AuthorizePayment',
+    receivers: [['payment', 'payment.authorize-payment']],
+    invoicingSays: 'InvoiceCreated',
+    orderHearsIn: 'order.command-replies',
+  },
+};
+
 /**
  * The transactional outbox closes the window between committing a change and getting the
  * broker's confirm for its message: a crash before publishing loses nothing (the row waits
  * in the outbox), and a crash after the confirm but before the row is marked sent publishes
  * it again, which the receiver's inbox absorbs.
  */
-describe('end to end, fault: a crash between commit and confirm', () => {
-  let system: RunningSystem;
-  let broker: TestBroker;
-  let orderEvents: Spy;
-  let invoiceEvents: Spy;
+describe.each<MessagingStyle>(['event', 'command'])(
+  'end to end, fault: a crash between commit and confirm (%s style)',
+  (style) => {
+    const { first, receivers, invoicingSays, orderHearsIn } = STYLES[style];
+    let system: RunningSystem;
+    let broker: TestBroker;
+    let wire: Spy;
+    const seen = (type: string, orderId: string) => (m: { type: string; body: unknown }) =>
+      m.type === type && aboutOrder(orderId)(m);
 
-  beforeAll(async () => {
-    system = await startSystem({ label: 'e2e_fault_crash_outbox' });
-    broker = await TestBroker.connect(system.vhost.url);
-    orderEvents = await broker.spy(Exchanges.orderEvents.name);
-    invoiceEvents = await broker.spy(Exchanges.invoicingEvents.name);
-  });
-
-  afterAll(async () => {
-    await broker?.close();
-    await system?.teardown();
-  });
-
-  test('when Order is killed after committing an order whose NewOrder was not yet published, then after a restart the NewOrder is published and handled exactly once', async () => {
-    await system.restart('order', { FAULT_RELAY_PAUSED: 'true' });
-    const orderId = await placeOrder(system);
-    const [held] = await outboxRowsOf(system, 'order', 'NewOrder', orderId);
-    expect(held).toMatchObject({ attempts: 0, sent_at: null });
-
-    await system.services.order.kill();
-    await system.restart('order');
-
-    await orderCompleted(system, orderId);
-    const ledger = await expectCleanLedger(system, 'Order killed before its relay published', [
-      orderId,
-    ]);
-    const newOrders = await orderEvents.waitForCount(1, aboutOrder(orderId));
-    expect(newOrders.map((m) => m.raw.properties.messageId)).toEqual([held!.message_id]);
-    expect(await outboxRowsOf(system, 'order', 'NewOrder', orderId)).toEqual([
-      expect.objectContaining({
-        message_id: held!.message_id,
-        attempts: 1,
-        sent_at: expect.any(Date),
-      }),
-    ]);
-    expect(
-      await counterValue(system, 'order', 'messages_published_total', {
-        type: 'NewOrder',
-        outcome: 'confirmed',
-      }),
-    ).toBe(1);
-    for (const [service, queue] of [
-      ['invoicing', 'invoicing.new-order'],
-      ['shipping', 'shipping.new-order'],
-      ['statistics', 'statistics.new-order'],
-    ] as const) {
-      expect(
-        await countOf(
-          system,
-          service,
-          'SELECT count(*) AS n FROM inbox_messages WHERE consumer = $1 AND message_id = $2::uuid',
-          [queue, held!.message_id],
-        ),
-      ).toBe(1);
-      expect(
-        await consumed(system, service, { queue, type: 'NewOrder', outcome: 'processed' }),
-      ).toBe(1);
-    }
-    expect(ledger.redeliveries).toEqual({
-      order: 0,
-      invoicing: 0,
-      shipping: 0,
-      statistics: 0,
-      payment: 0,
+    beforeAll(async () => {
+      system = await startSystem({ label: `e2e_fault_crash_outbox_${style}` });
+      broker = await TestBroker.connect(system.vhost.url);
+      wire = await broker.spyOnEverything();
     });
-  });
 
-  test(
-    'when Invoicing kills itself after InvoiceIssued was confirmed but before marking it sent, then after a restart it publishes the event again and Order absorbs the duplicate',
-    async () => {
-      await system.restart('invoicing', { FAULT_CRASH_AFTER_PUBLISH: 'true' });
-      const crashing = system.services.invoicing;
-      const duplicatesBefore = await consumed(system, 'order', {
-        queue: 'order.invoice-issued',
-        outcome: 'duplicate',
-      });
+    afterAll(async () => {
+      await broker?.close();
+      await system?.teardown();
+    });
 
-      const orderId = await placeOrder(system);
+    test(`when Order is killed after committing an order whose ${first} was not yet published, then after a restart it is published and handled exactly once`, async () => {
+      await system.restart('order', { FAULT_RELAY_PAUSED: 'true' });
+      const orderId = await placeOrder(system, { style });
+      const [held] = await outboxRowsOf(system, 'order', first, orderId);
+      expect(held).toMatchObject({ attempts: 0, sent_at: null });
 
-      const [first] = await invoiceEvents.waitForCount(1, aboutOrder(orderId));
-      await waitFor('Invoicing to have killed itself', () => processGone(crashing.pid));
-      // Already exited: stop() sends nothing and reports no exit code (killed by a signal).
-      expect(await crashing.stop()).toBeNull();
-      const [claimed] = await outboxRowsOf(system, 'invoicing', 'InvoiceIssued', orderId);
-      expect(claimed).toMatchObject({
-        message_id: first!.raw.properties.messageId,
-        attempts: 1,
-        sent_at: null,
-      });
+      await system.services.order.kill();
+      await system.restart('order');
 
-      await system.restart('invoicing');
-
-      await waitFor(
-        'the InvoiceIssued row to be published again and marked sent',
-        async () =>
-          (await outboxRowsOf(system, 'invoicing', 'InvoiceIssued', orderId))[0]?.sent_at instanceof
-          Date,
-        { timeoutMs: LEASE_EXPIRY_TIMEOUT_MS },
-      );
-      const issued = await invoiceEvents.waitForCount(2, aboutOrder(orderId));
-      expect(issued.map((m) => m.raw.properties.messageId)).toEqual([
-        claimed!.message_id,
-        claimed!.message_id,
-      ]);
-      expect(await outboxRowsOf(system, 'invoicing', 'InvoiceIssued', orderId)).toEqual([
-        expect.objectContaining({ attempts: 2, sent_at: expect.any(Date) }),
-      ]);
       await orderCompleted(system, orderId);
-      const duplicates = await waitFor('Order to absorb the second InvoiceIssued', async () => {
-        const n = await consumed(system, 'order', {
-          queue: 'order.invoice-issued',
+      const ledger = await expectCleanLedger(
+        system,
+        'Order killed before its relay published',
+        [orderId],
+        { style, wire: wire.messages },
+      );
+      const published = await wire.waitForCount(1, seen(first, orderId));
+      expect(published.map((m) => m.raw.properties.messageId)).toEqual([held!.message_id]);
+      expect(await outboxRowsOf(system, 'order', first, orderId)).toEqual([
+        expect.objectContaining({
+          message_id: held!.message_id,
+          attempts: 1,
+          sent_at: expect.any(Date),
+        }),
+      ]);
+      expect(
+        await counterValue(system, 'order', 'messages_published_total', {
+          type: first,
+          outcome: 'confirmed',
+        }),
+      ).toBe(1);
+      for (const [service, queue] of receivers) {
+        expect(
+          await countOf(
+            system,
+            service,
+            'SELECT count(*) AS n FROM inbox_messages WHERE consumer = $1 AND message_id = $2::uuid',
+            [queue, held!.message_id],
+          ),
+        ).toBe(1);
+        expect(await consumed(system, service, { queue, type: first, outcome: 'processed' })).toBe(
+          1,
+        );
+      }
+      expect(ledger.redeliveries).toEqual({
+        order: 0,
+        invoicing: 0,
+        shipping: 0,
+        statistics: 0,
+        payment: 0,
+      });
+    });
+
+    test(
+      `when Invoicing kills itself after ${invoicingSays} was confirmed but before marking it sent, then after a restart it publishes it again and Order absorbs the duplicate`,
+      async () => {
+        await system.restart('invoicing', { FAULT_CRASH_AFTER_PUBLISH: 'true' });
+        const crashing = system.services.invoicing;
+        const duplicatesBefore = await consumed(system, 'order', {
+          queue: orderHearsIn,
           outcome: 'duplicate',
         });
-        return n - duplicatesBefore >= 1 ? n - duplicatesBefore : undefined;
-      });
-      expect(duplicates).toBe(1);
-      expect(
-        await countOf(
+
+        const orderId = await placeOrder(system, { style });
+
+        const [sent] = await wire.waitForCount(1, seen(invoicingSays, orderId));
+        await waitFor('Invoicing to have killed itself', () => processGone(crashing.pid));
+        // Already exited: stop() sends nothing and reports no exit code (killed by a signal).
+        expect(await crashing.stop()).toBeNull();
+        const [claimed] = await outboxRowsOf(system, 'invoicing', invoicingSays, orderId);
+        expect(claimed).toMatchObject({
+          message_id: sent!.raw.properties.messageId,
+          attempts: 1,
+          sent_at: null,
+        });
+
+        await system.restart('invoicing');
+
+        await waitFor(
+          `the ${invoicingSays} row to be published again and marked sent`,
+          async () =>
+            (await outboxRowsOf(system, 'invoicing', invoicingSays, orderId))[0]?.sent_at instanceof
+            Date,
+          { timeoutMs: LEASE_EXPIRY_TIMEOUT_MS },
+        );
+        const issued = await wire.waitForCount(2, seen(invoicingSays, orderId));
+        expect(issued.map((m) => m.raw.properties.messageId)).toEqual([
+          claimed!.message_id,
+          claimed!.message_id,
+        ]);
+        expect(await outboxRowsOf(system, 'invoicing', invoicingSays, orderId)).toEqual([
+          expect.objectContaining({ attempts: 2, sent_at: expect.any(Date) }),
+        ]);
+        await orderCompleted(system, orderId);
+        const duplicates = await waitFor(
+          `Order to absorb the second ${invoicingSays}`,
+          async () => {
+            const n = await consumed(system, 'order', {
+              queue: orderHearsIn,
+              outcome: 'duplicate',
+            });
+            return n - duplicatesBefore >= 1 ? n - duplicatesBefore : undefined;
+          },
+        );
+        expect(duplicates).toBe(1);
+        expect(
+          await countOf(
+            system,
+            'order',
+            'SELECT count(*) AS n FROM inbox_messages WHERE message_id = $1::uuid',
+            [claimed!.message_id],
+          ),
+        ).toBe(1);
+        const ledger = await expectCleanLedger(
           system,
-          'order',
-          'SELECT count(*) AS n FROM inbox_messages WHERE message_id = $1::uuid',
-          [claimed!.message_id],
-        ),
-      ).toBe(1);
-      const ledger = await expectCleanLedger(system, 'Invoicing crashed after a confirm', [
-        orderId,
-      ]);
-      expect(ledger.redeliveries.order).toBeGreaterThanOrEqual(1);
-    },
-    LEASE_EXPIRY_TIMEOUT_MS * 2,
-  );
-});
+          'Invoicing crashed after a confirm',
+          [orderId],
+          { style, wire: wire.messages },
+        );
+        expect(ledger.redeliveries.order).toBeGreaterThanOrEqual(1);
+      },
+      LEASE_EXPIRY_TIMEOUT_MS * 2,
+    );
+  },
+);

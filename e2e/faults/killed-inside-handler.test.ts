@@ -1,7 +1,14 @@
-import { TestBroker, startSystem, waitFor, type RunningSystem } from '@app/testing';
+import type { MessagingStyle } from '@app/contracts';
+import { TestBroker, startSystem, waitFor, type RunningSystem, type Spy } from '@app/testing';
 import { consumed, countOf, expectCleanLedger, orderCompleted, placeOrder } from './helpers';
 
 const ORDERS = 5;
+
+/** What Shipping hears of a new order in each style. */
+const SHIPPING = {
+  event: { queue: 'shipping.new-order', type: 'NewOrder' },
+  command: { queue: 'shipping.ship-order', type: 'ShipOrder' },
+} as const;
 
 /**
  * A consumer killed while its handlers run never acknowledged those deliveries: the broker
@@ -11,10 +18,12 @@ const ORDERS = 5;
 describe('end to end, fault: a service killed inside its handlers', () => {
   let system: RunningSystem;
   let broker: TestBroker;
+  let wire: Spy;
 
   beforeAll(async () => {
     system = await startSystem({ label: 'e2e_fault_killed_handler' });
     broker = await TestBroker.connect(system.vhost.url);
+    wire = await broker.spyOnEverything();
   });
 
   afterAll(async () => {
@@ -22,59 +31,69 @@ describe('end to end, fault: a service killed inside its handlers', () => {
     await system?.teardown();
   });
 
-  test('when Shipping is SIGKILLed with five NewOrders in flight, then after a restart every order has exactly one shipment and completes', async () => {
-    await system.restart('shipping', { FAULT_HANDLER_DELAY_MS: '5000' });
-    const queue = 'shipping.new-order';
-    const shipmentsOf = (ids: string[]) =>
-      countOf(
-        system,
-        'shipping',
-        'SELECT count(*) AS n FROM shipments WHERE order_id = ANY($1::uuid[])',
-        [ids],
+  test.each<MessagingStyle>(['event', 'command'])(
+    'when Shipping is SIGKILLed with five orders’ messages in flight (%s style), then after a restart every order has exactly one shipment and completes',
+    async (style) => {
+      const { queue, type } = SHIPPING[style];
+      await system.restart('shipping', { FAULT_HANDLER_DELAY_MS: '5000' });
+      const shipmentsOf = (ids: string[]) =>
+        countOf(
+          system,
+          'shipping',
+          'SELECT count(*) AS n FROM shipments WHERE order_id = ANY($1::uuid[])',
+          [ids],
+        );
+
+      const orderIds = await Promise.all(
+        Array.from({ length: ORDERS }, () => placeOrder(system, { style })),
       );
 
-    const orderIds = await Promise.all(Array.from({ length: ORDERS }, () => placeOrder(system)));
+      // Once Shipping's message of every order is on the wire and its queue holds none ready,
+      // Shipping holds them all unacknowledged.
+      await waitFor(`every order's ${type} to be sent`, () => {
+        const sent = new Set(
+          wire.messages
+            .filter((m) => m.type === type)
+            .map((m) => (m.body as { orderId?: string }).orderId),
+        );
+        return orderIds.every((id) => sent.has(id)) || undefined;
+      });
+      await waitFor(`Shipping to hold every ${type} in flight`, async () => {
+        return (await broker.depth(queue)) === 0;
+      });
+      expect(await shipmentsOf(orderIds)).toBe(0);
 
-    // Invoicing hears the same NewOrders: once all are invoiced, all were routed to Shipping
-    // too, and an empty ready count means Shipping holds them all unacknowledged.
-    await waitFor('every order to be invoiced', async () => {
-      const invoiced = await countOf(
-        system,
-        'invoicing',
-        'SELECT count(*) AS n FROM invoices WHERE order_id = ANY($1::uuid[])',
-        [orderIds],
+      await system.services.shipping.kill();
+
+      const returned = await waitFor(
+        `the ${ORDERS} unacknowledged ${type}s back in ${queue}`,
+        async () => {
+          const depth = await broker.depth(queue);
+          return depth === ORDERS ? depth : undefined;
+        },
       );
-      return invoiced === ORDERS;
-    });
-    await waitFor(`Shipping to hold every NewOrder in flight`, async () => {
-      return (await broker.depth(queue)) === 0;
-    });
-    expect(await shipmentsOf(orderIds)).toBe(0);
+      expect(await shipmentsOf(orderIds)).toBe(0);
+      await system.restart('shipping');
 
-    await system.services.shipping.kill();
-
-    const returned = await waitFor(
-      `the ${ORDERS} unacknowledged NewOrders back in ${queue}`,
-      async () => {
-        const depth = await broker.depth(queue);
-        return depth === ORDERS ? depth : undefined;
-      },
-    );
-    expect(await shipmentsOf(orderIds)).toBe(0);
-    await system.restart('shipping');
-
-    await Promise.all(orderIds.map((id) => orderCompleted(system, id)));
-    const ledger = await expectCleanLedger(system, 'Shipping killed inside its handlers', orderIds);
-    expect(await shipmentsOf(orderIds)).toBe(ORDERS);
-    expect(
-      await consumed(system, 'shipping', { queue, type: 'NewOrder', outcome: 'processed' }),
-    ).toBe(ORDERS);
-    // The broker's redelivered flag is neither logged nor counted by the consumer: the
-    // redeliveries are the deliveries it took back; the ledger counts only inbox duplicates.
-    console.log(
-      `[killed-inside-handler] NewOrders taken back from the killed Shipping and redelivered: ${returned}; ` +
-        `inbox duplicates per service: ${JSON.stringify(ledger.redeliveries)}`,
-    );
-    expect(await broker.depth(`${queue}.dead`)).toBe(0);
-  });
+      await Promise.all(orderIds.map((id) => orderCompleted(system, id)));
+      const ledger = await expectCleanLedger(
+        system,
+        'Shipping killed inside its handlers',
+        orderIds,
+        {
+          style,
+          wire: wire.messages,
+        },
+      );
+      expect(await shipmentsOf(orderIds)).toBe(ORDERS);
+      expect(await consumed(system, 'shipping', { queue, type, outcome: 'processed' })).toBe(
+        ORDERS,
+      );
+      console.log(
+        `[killed-inside-handler] ${style} style: ${type}s taken back from the killed Shipping and redelivered: ${returned}; ` +
+          `inbox duplicates per service: ${JSON.stringify(ledger.redeliveries)}`,
+      );
+      expect(await broker.depth(`${queue}.dead`)).toBe(0);
+    },
+  );
 });

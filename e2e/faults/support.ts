@@ -8,6 +8,7 @@ import {
   request,
   waitFor,
   type Ledger,
+  type LedgerOptions,
   type ServiceProcess,
   type RunningSystem,
 } from '@app/testing';
@@ -178,6 +179,7 @@ export async function settledLedger(
   system: RunningSystem,
   orderIds: string[],
   timeoutMs: number,
+  options: LedgerOptions = {},
 ): Promise<Ledger> {
   await waitFor(
     `all ${orderIds.length} orders to complete`,
@@ -202,7 +204,7 @@ export async function settledLedger(
     'every service to account for every order',
     async () => {
       const ledgers = await Promise.all(
-        byStyle.map(([style, ids]) => checkLedger(system, ids, style)),
+        byStyle.map(([style, ids]) => checkLedger(system, ids, style, options)),
       );
       const [first, ...others] = ledgers;
       const ledger = others.reduce<Ledger>(
