@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ServiceName } from '@app/contracts';
 import { checkLedger, startSystem, waitFor, type Ledger, type RunningSystem } from '@app/testing';
-import { rabbitmqctl } from '../faults/support';
+import { errorLines, rabbitmqctl } from '../faults/support';
 import { ChaosDriver, DEFAULT_TIMING, type FaultRecord, type FaultTiming } from './faults';
 import { OrderLoad, STYLES, planOrders, type LoadResult, type Style } from './load';
 import type { SeededRandom } from './random';
@@ -63,6 +63,11 @@ export interface ChaosResult {
   unfinished: UnfinishedOrder[];
   /** Where the processes' logs were written when the run was not clean. */
   logsFolder?: string;
+  /**
+   * Order's first error log lines (every process, killed ones too), cut to 500 characters:
+   * what lay behind the 500s and 503s the load was answered.
+   */
+  orderErrors: string[];
   /** Messages parked in `<queue>.dead` at the end, by queue (none expected). */
   deadLetters: Record<string, number>;
   /** Load: from the first order until the load and the faults ended; total: start-up to ledger. */
@@ -124,6 +129,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         accepted: placed.accepted.length,
         refused: placed.refused.map((r) => ({ index: r.order.index, last: r.last })),
         retriedAnswers: placed.retriedAnswers,
+        firstAnswers: placed.firstAnswers,
         retriedOrders: placed.accepted.filter((a) => a.attempts > 1).length,
         maxAttempts: Math.max(0, ...placed.accepted.map((a) => a.attempts)),
         durationMs: placed.durationMs,
@@ -138,6 +144,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       idle,
       ledgers,
       deadLetters: await deadLetters(system),
+      orderErrors: system.processes
+        .filter((process) => process.service === 'order')
+        .flatMap((process) => errorLines(process, 5))
+        .slice(0, 8)
+        .map((line) => line.slice(0, 500)),
       durationMs: {
         load: loadEnded - loadBegan,
         settle: Date.now() - loadEnded,

@@ -48,6 +48,8 @@ export interface LoadResult {
   refused: { order: PlannedOrder; last: string }[];
   /** Answers other than 202, by status (`connection` when no HTTP answer came at all). */
   retriedAnswers: Record<string, number>;
+  /** The first such answer of each status: its problem `detail` or the connection error. */
+  firstAnswers: Record<string, string>;
   durationMs: number;
 }
 
@@ -84,6 +86,7 @@ export class OrderLoad {
     const accepted: AcceptedOrder[] = [];
     const refused: LoadResult['refused'] = [];
     const retriedAnswers: Record<string, number> = {};
+    const firstAnswers: Record<string, string> = {};
     let next = 0;
     const worker = async (): Promise<void> => {
       for (;;) {
@@ -92,7 +95,7 @@ export class OrderLoad {
         next += 1;
         const due = began + (order.index * 1000) / this.options.rate;
         if (due > Date.now()) await pause(due - Date.now());
-        const outcome = await this.place(order, retriedAnswers);
+        const outcome = await this.place(order, retriedAnswers, firstAnswers);
         if ('id' in outcome) {
           accepted.push(outcome);
           this.answeredCount += 1;
@@ -103,12 +106,13 @@ export class OrderLoad {
     };
     await Promise.all(Array.from({ length: this.options.concurrency }, worker));
     accepted.sort((a, b) => a.order.index - b.order.index);
-    return { accepted, refused, retriedAnswers, durationMs: Date.now() - began };
+    return { accepted, refused, retriedAnswers, firstAnswers, durationMs: Date.now() - began };
   }
 
   private async place(
     order: PlannedOrder,
     retriedAnswers: Record<string, number>,
+    firstAnswers: Record<string, string>,
   ): Promise<AcceptedOrder | { last: string }> {
     const deadline = Date.now() + this.options.orderDeadlineMs;
     let last = '';
@@ -123,6 +127,7 @@ export class OrderLoad {
       const status = response.status === 0 ? 'connection' : String(response.status);
       retriedAnswers[status] = (retriedAnswers[status] ?? 0) + 1;
       last = `${status}: ${JSON.stringify(response.body?.detail ?? response.body)}`;
+      firstAnswers[status] ??= last;
       // A request the API rejects (400, 422) is wrong, not unlucky: sending it again cannot help.
       const rejected = response.status >= 400 && response.status < 500 && response.status !== 429;
       if (rejected || Date.now() > deadline) return { last };

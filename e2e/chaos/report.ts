@@ -25,12 +25,17 @@ export function chaosSummary(result: ChaosResult): string {
     `load: ${result.load.accepted}/${result.options.orders} accepted in ${seconds(result.load.durationMs)}, ` +
       `${result.load.retriedOrders} needed a retry (at most ${result.load.maxAttempts} POSTs), ` +
       `answers retried: ${JSON.stringify(result.load.retriedAnswers)}`,
+    ...Object.values(result.load.firstAnswers).map((answer) => `  first ${answer}`),
     ...STYLES.map((style) => `ledger ${style}: ${ledgerLine(result, style)}`),
+    `redeliveries absorbed (both styles, per service): ${JSON.stringify(result.ledgers.event.redeliveries)}`,
     `open ${result.open}, created twice ${result.duplicateOrders.length}, unexpected status ` +
       `${result.unexpected.length}, dead-lettered ${JSON.stringify(result.deadLetters)}, idle before the ledger: ${result.idle}`,
     found.length === 0 ? 'result: clean' : `result: NOT CLEAN: ${found.join('; ')}`,
     ...unfinishedLines(result),
     ...(result.logsFolder ? [`service logs: ${result.logsFolder}`] : []),
+    ...(result.orderErrors.length > 0
+      ? ['order error log lines (first):', ...result.orderErrors.map((line) => `  ${line}`)]
+      : []),
   ].join('\n');
 }
 
@@ -51,16 +56,18 @@ export function chaosMarkdown(result: ChaosResult): string {
     '',
     '## Ledger',
     '',
-    '| style | orders | completed | cancelled | lost | doubled | uncompensated | redeliveries |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| style | orders | completed | cancelled | lost | doubled | uncompensated |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...STYLES.map((style) => {
       const l = result.ledgers[style];
-      return `| ${style} | ${l.orders} | ${l.completed} | ${l.cancelled} | ${l.lost.length} | ${l.doubled.length} | ${l.uncompensated.length} | ${JSON.stringify(l.redeliveries)} |`;
+      return `| ${style} | ${l.orders} | ${l.completed} | ${l.cancelled} | ${l.lost.length} | ${l.doubled.length} | ${l.uncompensated.length} |`;
     }),
+    '',
+    `Redeliveries the inboxes absorbed (per service, both styles): \`${JSON.stringify(result.ledgers.event.redeliveries)}\`.`,
     '',
     `Orders accepted ${result.load.accepted} of ${result.options.orders}; ${result.load.retriedOrders} needed ` +
       `more than one POST (at most ${result.load.maxAttempts}); answers retried: ` +
-      `\`${JSON.stringify(result.load.retriedAnswers)}\`. Orders created twice: ${result.duplicateOrders.length}. ` +
+      `\`${JSON.stringify(result.load.retriedAnswers)}\` (first of each: \`${JSON.stringify(result.load.firstAnswers)}\`). Orders created twice: ${result.duplicateOrders.length}. ` +
       `Not terminal: ${result.open}. Unexpected final status: ${result.unexpected.length}. ` +
       `Dead-lettered: \`${JSON.stringify(result.deadLetters)}\`. Queues and outboxes idle before the ledger: ${result.idle}.`,
     '',
@@ -73,6 +80,14 @@ export function chaosMarkdown(result: ChaosResult): string {
         ]
       : []),
     ...(result.logsFolder ? [`Service logs: \`${result.logsFolder}\`.`, ''] : []),
+    ...(result.orderErrors.length > 0
+      ? [
+          '## Order error log lines (first)',
+          '',
+          ...result.orderErrors.map((line) => `    ${line}`),
+          '',
+        ]
+      : []),
     '## Faults',
     '',
     '| fault | count | targets |',
@@ -116,7 +131,7 @@ function ledgerLine(result: ChaosResult, style: (typeof STYLES)[number]): string
   const l = result.ledgers[style];
   return (
     `orders ${l.orders}, completed ${l.completed}, cancelled ${l.cancelled}, lost ${l.lost.length}, ` +
-    `doubled ${l.doubled.length}, uncompensated ${l.uncompensated.length}, redeliveries ${JSON.stringify(l.redeliveries)}`
+    `doubled ${l.doubled.length}, uncompensated ${l.uncompensated.length}`
   );
 }
 
