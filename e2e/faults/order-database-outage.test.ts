@@ -129,6 +129,7 @@ describe("fault: Order's own database is unreachable while orders are posted", (
       expect(proxy.stats.refused).toBeGreaterThan(0);
       expect(await halfCreated(system)).toEqual(emptyHalfCreated);
 
+      const retriesFrom = Date.now();
       // The clients retry what was refused, with the same key, after the Retry-After.
       const retried = await Promise.all(
         unavailable.map((r) =>
@@ -143,6 +144,10 @@ describe("fault: Order's own database is unreachable while orders are posted", (
         ),
       );
       const accepted = [...first.filter((r) => r.status === 202), ...retried];
+      // Refused with a 503, yet stored: the commit went through and only its answer was lost.
+      const committedThough503 = retried.filter(
+        (r) => Date.parse(String(r.createdAt)) < retriesFrom,
+      );
       // One order per request: customer ids are unique per request and no index caps them.
       const ordersPerCustomer = await system.databases.order.query<{
         customer_id: string;
@@ -189,7 +194,7 @@ describe("fault: Order's own database is unreachable while orders are posted", (
       }
       console.log(
         `[order database cut] ${style} style: ${POSTS} POSTs, 10 at a time: ${first.length - unavailable.length} accepted at once, ` +
-          `${unavailable.length} answered 503 (Retry-After ${unavailable[0]?.retryAfter}) and accepted on retry with their key; ` +
+          `${unavailable.length} answered 503 (Retry-After ${unavailable[0]?.retryAfter}) and accepted on retry with their key (${committedThough503.length} of them had committed though answered 503); ` +
           `readiness 503 with database down ${down.length} times; ${proxy.stats.refused} connections refused so far; ` +
           `${orderIds.length} orders completed, doubled ${ledger.doubled.length}, redeliveries ${JSON.stringify(ledger.redeliveries)}`,
       );
@@ -207,6 +212,7 @@ interface PostOutcome extends KeyedRequest {
   customerId: string;
   status: number;
   id?: string;
+  createdAt?: string;
   contentType?: string;
   retryAfter?: string;
   problem?: { status?: number; code?: string; detail?: string };
@@ -225,7 +231,7 @@ async function postOrder(orderUrl: string, { key, body }: KeyedRequest): Promise
       status: response.status,
       ...(typeof response.body?.id === 'string' ? { id: response.body.id as string } : {}),
       ...(response.status === 202
-        ? {}
+        ? { createdAt: String(response.body?.createdAt) }
         : {
             contentType: response.headers.get('content-type') ?? undefined,
             retryAfter: response.headers.get('retry-after') ?? undefined,
