@@ -14,8 +14,8 @@ import { chaosSummary, writeChaosReport } from './report';
 const config = {
   orders: positiveInt('CHAOS_ORDERS', 100),
   // Slow enough that the faults fall while orders are still being placed.
-  rate: positiveInt('CHAOS_RATE', 3),
-  minFaults: positiveInt('CHAOS_MIN_FAULTS', 5),
+  rate: positiveInt('CHAOS_RATE', 4),
+  minFaults: positiveInt('CHAOS_MIN_FAULTS', 4),
   reportsDir: process.env.CHAOS_REPORTS_DIR
     ? path.resolve(REPO_ROOT, process.env.CHAOS_REPORTS_DIR)
     : undefined,

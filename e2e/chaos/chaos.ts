@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import type { ServiceName } from '@app/contracts';
+import { ServiceNames, type ServiceName } from '@app/contracts';
 import { checkLedger, startSystem, waitFor, type Ledger, type RunningSystem } from '@app/testing';
 import { errorLines, rabbitmqctl } from '../faults/support';
 import { ChaosDriver, DEFAULT_TIMING, type FaultRecord, type FaultTiming } from './faults';
@@ -85,10 +85,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const startedAt = new Date().toISOString();
   const began = Date.now();
   const planned = planOrders(options.orders, options.random);
-  const system = await startSystem({ label: 'chaos', readyTimeoutMs: 60_000 });
+  // No services from startSystem: the driver starts each through its database proxy.
+  const system = await startSystem({ label: 'chaos', services: [], readyTimeoutMs: 60_000 });
   let driver: ChaosDriver | undefined;
   try {
-    driver = await ChaosDriver.attach(system, options.random, timing);
+    driver = await ChaosDriver.start(system, ServiceNames, options.random, timing);
     say(`  system ${system.name} up; placing ${options.orders} orders at ${options.rate}/s`);
     const load = new OrderLoad(system.url('order'), planned, {
       rate: options.rate,
@@ -114,7 +115,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
     const orderIds = placed.accepted.map((a) => a.id);
     const open = await settle(system, orderIds, options.settleTimeoutMs);
-    const idle = await idleEverywhere(system, options.settleTimeoutMs);
+    const idle = await idleEverywhere(system, driver.services, options.settleTimeoutMs);
     const ledgers = {} as Record<Style, Ledger>;
     for (const style of STYLES) {
       const ids = placed.accepted.filter((a) => a.order.style === style).map((a) => a.id);
@@ -247,7 +248,11 @@ async function settle(system: RunningSystem, orderIds: string[], timeoutMs: numb
  * and unacknowledged) and every outbox sent, so the ledger counts the final books, not a
  * snapshot with duplicates still on their way.
  */
-async function idleEverywhere(system: RunningSystem, timeoutMs: number): Promise<boolean> {
+async function idleEverywhere(
+  system: RunningSystem,
+  services: readonly ServiceName[],
+  timeoutMs: number,
+): Promise<boolean> {
   return waitFor(
     'every queue and outbox to be empty',
     async () => {
@@ -255,7 +260,7 @@ async function idleEverywhere(system: RunningSystem, timeoutMs: number): Promise
         ([queue, messages]) => !queue.endsWith('.dead') && messages > 0,
       );
       if (busy) return false;
-      for (const service of system.serviceNames) {
+      for (const service of services) {
         const [row] = await system.databases[service]
           .query<{ n: string }>('SELECT count(*) AS n FROM outbox_messages WHERE sent_at IS NULL')
           .catch(() => [{ n: '0' }]); // Statistics publishes nothing and has no outbox.
@@ -348,7 +353,7 @@ async function unfinishedOrders(
     ]),
   ].slice(0, 20);
   const outbox = new Map<string, string[]>();
-  for (const service of system.serviceNames) {
+  for (const service of Object.keys(system.databases) as ServiceName[]) {
     const rows = await system.databases[service]
       .query<{
         order_id: string;

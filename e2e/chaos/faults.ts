@@ -63,28 +63,36 @@ export class ChaosDriver {
 
   private constructor(
     private readonly system: RunningSystem,
+    /** The services of the run, each through its own proxy. */
+    readonly services: readonly ServiceName[],
     private readonly proxies: Record<ServiceName, TcpProxy>,
     private readonly random: SeededRandom,
     private readonly timing: FaultTiming,
   ) {}
 
-  /** Puts a proxy in front of each service's database and restarts the service through it. */
-  static async attach(
+  /**
+   * Makes each service's database, puts a TcpProxy in front of it and starts the service
+   * through it. `system` comes from `startSystem({ services: [] })`: a vhost and no
+   * processes yet, so no service is started twice (once direct, once through its proxy).
+   */
+  static async start(
     system: RunningSystem,
+    services: readonly ServiceName[],
     random: SeededRandom,
     timing: FaultTiming = DEFAULT_TIMING,
   ): Promise<ChaosDriver> {
     const proxies = {} as Record<ServiceName, TcpProxy>;
-    for (const service of system.serviceNames) {
+    for (const service of services) {
+      await system.recreateDatabase(service);
       const target = new URL(system.databases[service].url);
       proxies[service] = await TcpProxy.start({
         host: target.hostname,
         port: Number(target.port || 5432),
       });
     }
-    const driver = new ChaosDriver(system, proxies, random, timing);
+    const driver = new ChaosDriver(system, services, proxies, random, timing);
     await Promise.all(
-      system.serviceNames.map((service) => system.restart(service, driver.envOf(service))),
+      services.map((service) => system.start(service, { env: driver.envOf(service) })),
     );
     return driver;
   }
@@ -109,12 +117,12 @@ export class ChaosDriver {
   /** Every database reachable and every service running and ready: the state the ledger is read in. */
   async restoreAll(): Promise<void> {
     for (const proxy of Object.values(this.proxies)) proxy.restore();
-    for (const service of this.system.serviceNames) {
+    for (const service of this.services) {
       if (!this.system.isRunning(service)) {
         await this.system.restart(service, this.envOf(service));
       }
     }
-    await this.readyAgain(this.system.serviceNames);
+    await this.readyAgain(this.services);
   }
 
   async close(): Promise<void> {
@@ -159,7 +167,7 @@ export class ChaosDriver {
   }
 
   private async killAndRestart(record: FaultRecord): Promise<void> {
-    const service = this.random.pick(this.system.serviceNames);
+    const service = this.random.pick(this.services);
     const held = this.random.between(...this.timing.killPauseMs);
     record.targets = [service];
     const [instance] = this.system.instances(service);
@@ -176,7 +184,7 @@ export class ChaosDriver {
   }
 
   private async closeConnections(record: FaultRecord): Promise<void> {
-    record.targets = [...this.system.serviceNames];
+    record.targets = [...this.services];
     const vhost = this.system.vhost.name;
     const before = await serviceConnections(vhost);
     const closing = Date.now();
@@ -201,7 +209,7 @@ export class ChaosDriver {
         const names = new Set(
           fresh.filter((c) => !gone.has(c.pid)).map((c) => c.connectionName.split('#')[0]),
         );
-        return this.system.serviceNames.every((service) => names.has(service));
+        return this.services.every((service) => names.has(service));
       },
       { timeoutMs: RECOVERY_TIMEOUT_MS, intervalMs: 250 },
     );
@@ -214,8 +222,8 @@ export class ChaosDriver {
    * POSTs meet a missing database (503, retried under the same Idempotency-Key).
    */
   private async cutPostgres(record: FaultRecord): Promise<void> {
-    const others = this.random.shuffle(this.system.serviceNames.filter((s) => s !== 'order'));
-    const withOrder = this.cuts % 2 === 0 && this.system.serviceNames.includes('order');
+    const others = this.random.shuffle(this.services.filter((s) => s !== 'order'));
+    const withOrder = this.cuts % 2 === 0 && this.services.includes('order');
     this.cuts += 1;
     const count = withOrder ? this.random.between(0, 2) : this.random.between(1, 3);
     const targets: ServiceName[] = [
