@@ -180,6 +180,7 @@ describe("fault: Order's own database is unreachable while orders are posted", (
         },
         { timeoutMs: 120_000, intervalMs: 250 },
       );
+      await outboxesDrained(system);
       const ledger = await expectCleanLedger(system, "Order's database cut", orderIds, {
         style,
         wire: wire.messages,
@@ -314,4 +315,29 @@ async function halfCreated(system: RunningSystem): Promise<HalfCreated> {
         WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id::text = m.payload->>'orderId')`,
     ),
   };
+}
+
+/**
+ * Waits until no service holds an unsent outbox row, so nothing more will reach the wire:
+ * a row published but not marked sent (its relay lost the database or the confirm) is
+ * published again once its lease runs out, after the queues may already have looked idle.
+ */
+async function outboxesDrained(system: RunningSystem): Promise<void> {
+  await waitFor(
+    'every outbox row to be sent',
+    async () => {
+      for (const db of Object.values(system.databases)) {
+        const [outbox] = await db.query<{ exists: boolean }>(
+          `SELECT to_regclass('outbox_messages') IS NOT NULL AS exists`,
+        );
+        if (!outbox?.exists) continue;
+        const [row] = await db.query<{ n: string }>(
+          'SELECT count(*) AS n FROM outbox_messages WHERE sent_at IS NULL',
+        );
+        if (Number(row?.n) > 0) return false;
+      }
+      return true;
+    },
+    { timeoutMs: 120_000, intervalMs: 250 },
+  );
 }
