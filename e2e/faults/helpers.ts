@@ -8,7 +8,7 @@ import {
   type LedgerOptions,
   type RunningSystem,
 } from '@app/testing';
-import { queuesIdle } from './support';
+import { quiet } from './support';
 
 /** Places an order over HTTP and returns its id. */
 export async function placeOrder(
@@ -82,8 +82,8 @@ export async function countOf(
 }
 
 /**
- * The ledger of `orderIds`, checked once every queue of the system is idle (nothing ready,
- * nothing unacknowledged, so no redelivery is still on its way) and, in the event style,
+ * The ledger of `orderIds`, checked once every outbox is sent and every queue of the system
+ * is idle (nothing ready, nothing unacknowledged, so no redelivery is still on its way) and, in the event style,
  * every statistics count landed: lost, doubled and miscounted must be empty. With `wire`
  * (a `TestBroker.spyOnEverything()` spy's messages) it also counts message ids per order
  * and type. The redeliveries it reports are logged, not asserted here (each test asserts
@@ -95,7 +95,7 @@ export async function expectCleanLedger(
   orderIds: string[],
   { style = 'event', wire }: { style?: MessagingStyle } & LedgerOptions = {},
 ): Promise<Ledger> {
-  await queuesIdle(system.vhost.name);
+  await quiet(system);
   if (style === 'event') {
     await waitFor('statistics to count every order', async () => {
       const n = await countOf(

@@ -10,6 +10,7 @@ import {
   type Spy,
 } from '@app/testing';
 import { expectCleanLedger } from './helpers';
+import { emptyHalfCreated, halfCreated, postAll, postOrder } from './keyed-posts';
 import { crashLines, errorLines, gate, isRunning } from './support';
 
 /**
@@ -180,7 +181,6 @@ describe("fault: Order's own database is unreachable while orders are posted", (
         },
         { timeoutMs: 120_000, intervalMs: 250 },
       );
-      await outboxesDrained(system);
       const ledger = await expectCleanLedger(system, "Order's database cut", orderIds, {
         style,
         wire: wire.messages,
@@ -203,141 +203,3 @@ describe("fault: Order's own database is unreachable while orders are posted", (
     240_000,
   );
 });
-
-interface KeyedRequest {
-  key: string;
-  body: Record<string, unknown>;
-}
-
-interface PostOutcome extends KeyedRequest {
-  customerId: string;
-  status: number;
-  id?: string;
-  createdAt?: string;
-  contentType?: string;
-  retryAfter?: string;
-  problem?: { status?: number; code?: string; detail?: string };
-}
-
-/** One POST /orders with its Idempotency-Key; status 0 when no answer came. */
-async function postOrder(orderUrl: string, { key, body }: KeyedRequest): Promise<PostOutcome> {
-  const base = { key, body, customerId: String(body.customerId) };
-  try {
-    const response = await request(`${orderUrl}/orders`, {
-      body,
-      headers: { 'idempotency-key': key },
-    });
-    return {
-      ...base,
-      status: response.status,
-      ...(typeof response.body?.id === 'string' ? { id: response.body.id as string } : {}),
-      ...(response.status === 202
-        ? { createdAt: String(response.body?.createdAt) }
-        : {
-            contentType: response.headers.get('content-type') ?? undefined,
-            retryAfter: response.headers.get('retry-after') ?? undefined,
-            problem: response.body as PostOutcome['problem'],
-          }),
-    };
-  } catch (err) {
-    return { ...base, status: 0, problem: { detail: String(err) } };
-  }
-}
-
-/**
- * Posts every request, `concurrency` at a time, in order; no request from index `i` on is
- * sent before `gates[i]` opened, so a fault lands while requests are in flight and the
- * requests after a gate certainly come after what opens it.
- */
-async function postAll(
-  orderUrl: string,
-  requests: KeyedRequest[],
-  concurrency: number,
-  { gates = {}, onAnswer }: { gates?: Record<number, Promise<void>>; onAnswer: () => void },
-): Promise<PostOutcome[]> {
-  const outcomes: PostOutcome[] = new Array(requests.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < requests.length) {
-      const index = next;
-      next += 1;
-      await Promise.all(
-        Object.entries(gates)
-          .filter(([from]) => Number(from) <= index)
-          .map(([, opened]) => opened),
-      );
-      outcomes[index] = await postOrder(orderUrl, requests[index]!);
-      onAnswer();
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return outcomes;
-}
-
-interface HalfCreated {
-  withoutItems: string[];
-  itemsNotAddingUp: string[];
-  withoutOutgoingMessage: string[];
-  messagesWithoutOrder: string[];
-}
-
-const emptyHalfCreated: HalfCreated = {
-  withoutItems: [],
-  itemsNotAddingUp: [],
-  withoutOutgoingMessage: [],
-  messagesWithoutOrder: [],
-};
-
-/**
- * Orders of Order's own database that exist only in part: without items, with items that
- * do not add up to the total, without the message that starts their saga (`NewOrder` or
- * `AuthorizePayment`), or an outgoing message whose order does not exist.
- */
-async function halfCreated(system: RunningSystem): Promise<HalfCreated> {
-  const db = system.databases.order;
-  const ids = async (sql: string): Promise<string[]> =>
-    (await db.query<{ id: string }>(sql)).map((row) => row.id);
-  return {
-    withoutItems: await ids(
-      `SELECT o.id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)`,
-    ),
-    itemsNotAddingUp: await ids(
-      `SELECT o.id FROM orders o JOIN order_items i ON i.order_id = o.id
-        GROUP BY o.id, o.total_cents HAVING sum(i.quantity * i.unit_price_cents) <> o.total_cents`,
-    ),
-    withoutOutgoingMessage: await ids(
-      `SELECT o.id FROM orders o WHERE NOT EXISTS (
-         SELECT 1 FROM outbox_messages m WHERE m.payload->>'orderId' = o.id::text
-            AND m.type = CASE o.style WHEN 'event' THEN 'NewOrder' ELSE 'AuthorizePayment' END)`,
-    ),
-    messagesWithoutOrder: await ids(
-      `SELECT m.message_id AS id FROM outbox_messages m
-        WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id::text = m.payload->>'orderId')`,
-    ),
-  };
-}
-
-/**
- * Waits until no service holds an unsent outbox row, so nothing more will reach the wire:
- * a row published but not marked sent (its relay lost the database or the confirm) is
- * published again once its lease runs out, after the queues may already have looked idle.
- */
-async function outboxesDrained(system: RunningSystem): Promise<void> {
-  await waitFor(
-    'every outbox row to be sent',
-    async () => {
-      for (const db of Object.values(system.databases)) {
-        const [outbox] = await db.query<{ exists: boolean }>(
-          `SELECT to_regclass('outbox_messages') IS NOT NULL AS exists`,
-        );
-        if (!outbox?.exists) continue;
-        const [row] = await db.query<{ n: string }>(
-          'SELECT count(*) AS n FROM outbox_messages WHERE sent_at IS NULL',
-        );
-        if (Number(row?.n) > 0) return false;
-      }
-      return true;
-    },
-    { timeoutMs: 120_000, intervalMs: 250 },
-  );
-}

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import {
   TestBroker,
   anOrderRequest,
-  request,
   startSystem,
   waitFor,
   type RunningSystem,
   type Spy,
 } from '@app/testing';
 import { expectCleanLedger } from './helpers';
+import { emptyHalfCreated, halfCreated, postAll, postOrder } from './keyed-posts';
 import { crashLines, isRunning } from './support';
 
 /**
@@ -47,9 +47,11 @@ describe('fault: Order is killed while POSTs are in flight', () => {
         body: anOrderRequest({ style }),
       }));
       let killed: Promise<void> | undefined;
-      const first = await postAll(system.url('order'), requests, CONCURRENCY, (answered) => {
-        // SIGKILL is sent synchronously here, while the other requests are in flight.
-        if (answered === KILL_AFTER_ANSWERS) killed = system.kill('order');
+      const first = await postAll(system.url('order'), requests, CONCURRENCY, {
+        onAnswer: (answered) => {
+          // SIGKILL is sent synchronously here, while the other requests are in flight.
+          if (answered === KILL_AFTER_ANSWERS) killed = system.kill('order');
+        },
       });
       await killed;
       expect(killed).toBeDefined();
@@ -119,7 +121,6 @@ describe('fault: Order is killed while POSTs are in flight', () => {
         },
         { timeoutMs: 120_000, intervalMs: 250 },
       );
-      await outboxesDrained(system);
       const ledger = await expectCleanLedger(system, `Order killed mid-POST`, orderIds, {
         style,
         wire: wire.messages,
@@ -144,137 +145,8 @@ describe('fault: Order is killed while POSTs are in flight', () => {
   );
 });
 
-interface KeyedRequest {
-  key: string;
-  body: Record<string, unknown>;
-}
-
-interface PostOutcome {
-  key: string;
-  body: Record<string, unknown>;
-  customerId: string;
-  status: number;
-  id?: string;
-  createdAt?: string;
-  /** Why no answer came (status 0): the socket error, e.g. ECONNRESET or ECONNREFUSED. */
-  error?: string;
-}
-
-/** One POST /orders with its Idempotency-Key; status 0 when no answer came. */
-async function postOrder(orderUrl: string, { key, body }: KeyedRequest): Promise<PostOutcome> {
-  const base = { key, body, customerId: String(body.customerId) };
-  try {
-    const response = await request(`${orderUrl}/orders`, {
-      body,
-      headers: { 'idempotency-key': key },
-    });
-    return {
-      ...base,
-      status: response.status,
-      ...(typeof response.body?.id === 'string' ? { id: response.body.id as string } : {}),
-      ...(typeof response.body?.createdAt === 'string'
-        ? { createdAt: response.body.createdAt as string }
-        : {}),
-    };
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return { ...base, status: 0, error: cause?.code ?? cause?.message ?? String(err) };
-  }
-}
-
-/** Posts every request, `concurrency` at a time; `onAnswer` hears the running count. */
-async function postAll(
-  orderUrl: string,
-  requests: KeyedRequest[],
-  concurrency: number,
-  onAnswer: (answered: number) => void,
-): Promise<PostOutcome[]> {
-  const outcomes: PostOutcome[] = new Array(requests.length);
-  let next = 0;
-  let answered = 0;
-  const worker = async (): Promise<void> => {
-    while (next < requests.length) {
-      const index = next;
-      next += 1;
-      outcomes[index] = await postOrder(orderUrl, requests[index]!);
-      answered += 1;
-      onAnswer(answered);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return outcomes;
-}
-
-interface HalfCreated {
-  withoutItems: string[];
-  itemsNotAddingUp: string[];
-  withoutOutgoingMessage: string[];
-  messagesWithoutOrder: string[];
-}
-
-const emptyHalfCreated: HalfCreated = {
-  withoutItems: [],
-  itemsNotAddingUp: [],
-  withoutOutgoingMessage: [],
-  messagesWithoutOrder: [],
-};
-
-/**
- * Orders of Order's own database that exist only in part: without items, with items that
- * do not add up to the total, without the message that starts their saga (`NewOrder` or
- * `AuthorizePayment`), or an outgoing message whose order does not exist.
- */
-async function halfCreated(system: RunningSystem): Promise<HalfCreated> {
-  const db = system.databases.order;
-  const ids = async (sql: string): Promise<string[]> =>
-    (await db.query<{ id: string }>(sql)).map((row) => row.id);
-  return {
-    withoutItems: await ids(
-      `SELECT o.id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)`,
-    ),
-    itemsNotAddingUp: await ids(
-      `SELECT o.id FROM orders o JOIN order_items i ON i.order_id = o.id
-        GROUP BY o.id, o.total_cents HAVING sum(i.quantity * i.unit_price_cents) <> o.total_cents`,
-    ),
-    withoutOutgoingMessage: await ids(
-      `SELECT o.id FROM orders o WHERE NOT EXISTS (
-         SELECT 1 FROM outbox_messages m WHERE m.payload->>'orderId' = o.id::text
-            AND m.type = CASE o.style WHEN 'event' THEN 'NewOrder' ELSE 'AuthorizePayment' END)`,
-    ),
-    messagesWithoutOrder: await ids(
-      `SELECT m.message_id AS id FROM outbox_messages m
-        WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id::text = m.payload->>'orderId')`,
-    ),
-  };
-}
-
 function countBy(values: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
   return counts;
-}
-
-/**
- * Waits until no service holds an unsent outbox row, so nothing more will reach the wire:
- * a row published but not marked sent (its relay lost the database or the confirm) is
- * published again once its lease runs out, after the queues may already have looked idle.
- */
-async function outboxesDrained(system: RunningSystem): Promise<void> {
-  await waitFor(
-    'every outbox row to be sent',
-    async () => {
-      for (const db of Object.values(system.databases)) {
-        const [outbox] = await db.query<{ exists: boolean }>(
-          `SELECT to_regclass('outbox_messages') IS NOT NULL AS exists`,
-        );
-        if (!outbox?.exists) continue;
-        const [row] = await db.query<{ n: string }>(
-          'SELECT count(*) AS n FROM outbox_messages WHERE sent_at IS NULL',
-        );
-        if (Number(row?.n) > 0) return false;
-      }
-      return true;
-    },
-    { timeoutMs: 120_000, intervalMs: 250 },
-  );
 }

@@ -113,6 +113,37 @@ export async function queuesIdle(vhost: string, timeoutMs = 60_000): Promise<voi
   );
 }
 
+/**
+ * Waits until no service holds an unsent outbox row, so nothing more will reach the wire:
+ * a row published but not marked sent (its relay lost the database or the confirm) is
+ * published again once its lease runs out, after the queues may already have looked idle.
+ */
+export async function outboxesDrained(system: RunningSystem, timeoutMs = 120_000): Promise<void> {
+  await waitFor(
+    'every outbox row to be sent',
+    async () => {
+      for (const db of Object.values(system.databases)) {
+        const [outbox] = await db.query<{ exists: boolean }>(
+          `SELECT to_regclass('outbox_messages') IS NOT NULL AS exists`,
+        );
+        if (!outbox?.exists) continue;
+        const [row] = await db.query<{ n: string }>(
+          'SELECT count(*) AS n FROM outbox_messages WHERE sent_at IS NULL',
+        );
+        if (Number(row?.n) > 0) return false;
+      }
+      return true;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+}
+
+/** Nothing left to deliver: every outbox sent, then every queue idle. */
+export async function quiet(system: RunningSystem, timeoutMs = 120_000): Promise<void> {
+  await outboxesDrained(system, timeoutMs);
+  await queuesIdle(system.vhost.name, timeoutMs);
+}
+
 export interface OrderStream {
   /** Resolves with every response once all orders were posted. */
   /** Non-202 answers keep their body, so a failed assertion shows what went wrong. */
@@ -192,7 +223,7 @@ export async function settledLedger(
     },
     { timeoutMs, intervalMs: 250 },
   );
-  await queuesIdle(system.vhost.name, timeoutMs);
+  await quiet(system, timeoutMs);
   const rows = await system.databases.order.query<{ id: string; style: 'event' | 'command' }>(
     'SELECT id, style FROM orders WHERE id = ANY($1::uuid[])',
     [orderIds],
