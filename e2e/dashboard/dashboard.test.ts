@@ -206,7 +206,18 @@ describe("the dashboard's broker user reads and never writes", () => {
     await system?.teardown();
   });
 
-  /** Runs `act` on a fresh channel of the dashboard's user; resolves with the broker's refusal. */
+  test('when an action comes as a form or without a body (what a cross-site page can send), then it is refused', async () => {
+    const asForm = await fetch(`${dashboard.url}/api/burst`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'count=200',
+    });
+    const bare = await fetch(`${dashboard.url}/api/faults/order`, { method: 'PUT' });
+
+    expect([asForm.status, bare.status]).toEqual([415, 415]);
+  });
+
+  /** Runs `act` on a fresh channel of the dashboard's user; resolves with the broker's refusal, if any. */
   async function refusal(
     act: (channel: amqplib.ConfirmChannel) => Promise<unknown>,
   ): Promise<string> {
@@ -218,7 +229,11 @@ describe("the dashboard's broker user reads and never writes", () => {
         channel.on('error', (err: Error) => resolve(err.message)),
       );
       await act(channel).catch(() => undefined);
-      return await closed;
+      // A refusal closes the channel at once; one that stays open was allowed to do it.
+      const allowed = new Promise<string>((resolve) => {
+        setTimeout(() => resolve('not refused: the broker allowed it'), 3_000).unref();
+      });
+      return await Promise.race([closed, allowed]);
     } finally {
       await connection.close().catch(() => undefined);
     }

@@ -31,6 +31,18 @@ export function dashboardRouter(parts: DashboardParts): Router {
   const router = Router();
   router.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: 0 }));
 
+  // A cross-site page can send a form or a `no-cors` fetch, never a JSON request without a
+  // CORS preflight this app does not answer: so every action must say it is JSON, body or not.
+  router.use('/api', (req, _res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.is('application/json')) return next();
+    next(
+      new AppError(
+        'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+        415,
+        'Actions take Content-Type: application/json.',
+      ),
+    );
+  });
   router.get('/api/topology', (_req, res) => {
     res.json(parts.topology);
   });
