@@ -22,7 +22,7 @@ SCENARIO ?= all
 # `make down` (scripts/servers.sh). $(SERVERS) runs a command with their addresses.
 SERVERS := scripts/servers.sh run
 
-.PHONY: help install build servers setup up down logs status test lint typecheck demo bench soak chaos compose-config compose-up compose-down compose-test clean
+.PHONY: help install build servers setup up down logs status test lint typecheck demo bench soak chaos compose-config observability-check compose-up compose-down compose-test clean
 
 help: ## List the targets
 	@echo "usage: make <target>"
@@ -48,7 +48,7 @@ servers: ## Say which RabbitMQ and Postgres are used; start them in containers w
 setup: servers build ## Check Postgres and RabbitMQ, create the databases, apply migrations
 	$(SERVERS) node scripts/setup.mjs
 
-up: servers setup ## Start the five services in the background and wait until they are ready
+up: servers setup ## Start the five services and the dashboard (http://127.0.0.1:3000) in the background, wait until ready
 	$(SERVERS) scripts/services.sh start
 
 down: ## Stop the services started by `make up`, and the server containers if a target started them (volumes stay)
@@ -106,6 +106,10 @@ chaos: servers build ## Chaos run: CHAOS_ORDERS (1000) orders while services are
 
 compose-config: ## Validate docker-compose.yml (no Docker engine needed)
 	$(COMPOSE) -f docker-compose.yml config -q
+
+observability-check: ## Validate the observability profile: promtool check config (Debian's prometheus package) and compose
+	promtool check config infra/observability/prometheus.yml
+	$(COMPOSE) -f docker-compose.yml --profile observability config -q
 
 # The compose targets need no npm install: everything is built inside the images. On the
 # project's machines they install and start a Docker engine when none answers and build

@@ -39,6 +39,11 @@ export default defineConfig(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // The dashboard's page: a plain browser script, no build step.
+    files: ['services/dashboard/public/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
+  },
+  {
     files: ['**/test/**/*.ts', '**/*.test.ts', 'e2e/**/*.ts'],
     languageOptions: { globals: { ...globals.jest } },
   },

@@ -3,7 +3,7 @@
 const shared = {
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   moduleNameMapper: {
-    '^@app/(contracts|runtime|broker|store|operations|http|service|testing)$':
+    '^@app/(contracts|runtime|broker|store|operations|http|service|telemetry|testing)$':
       '<rootDir>/shared/$1/src',
   },
   testEnvironment: 'node',

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { Client } from 'pg';
-import { BrokerPermissions } from '@app/broker';
+import { BrokerPermissions, ObserverQueue } from '@app/broker';
 import { replayDeadLetters } from '@app/operations';
 import { LOCAL_DEFAULTS, localDatabaseUrl } from '@app/runtime';
 import {
@@ -333,7 +333,10 @@ describe("least privilege on the broker: no way into another service's queues", 
       ]),
     );
 
-    expect(fromFile).toEqual(BrokerPermissions);
+    expect(fromFile).toEqual({
+      ...BrokerPermissions,
+      [ObserverQueue.user]: ObserverQueue.permissions,
+    });
     for (const { write } of Object.values(BrokerPermissions)) expect(write).not.toMatch(/amq/);
   });
 });

@@ -18,6 +18,11 @@ const { BrokerPermissions: PERMISSIONS } = await import(
   path.join(root, 'shared/broker/dist/permissions.js')
 );
 
+// The dashboard's observer: a queue bound by the administrator, which its user may only read.
+const { ObserverQueue, observerBindings } = await import(
+  path.join(root, 'shared/broker/dist/observer.js')
+);
+
 const vhost = LOCAL_DEFAULTS.brokerVhost;
 
 /** RabbitMQ's rabbit_password_hashing_sha256: base64(salt ++ sha256(salt ++ password)). */
@@ -30,6 +35,7 @@ function passwordHash(password) {
 }
 
 const services = Object.keys(PERMISSIONS);
+const observer = ObserverQueue.user;
 const definitions = {
   vhosts: [{ name: vhost }],
   users: services.map((service) => ({
@@ -48,7 +54,32 @@ const definitions = {
     internal: false,
     arguments: {},
   })),
+  queues: [
+    {
+      name: ObserverQueue.name,
+      vhost,
+      durable: true,
+      auto_delete: false,
+      arguments: ObserverQueue.arguments,
+    },
+  ],
+  bindings: observerBindings().map(({ exchange, routingKey }) => ({
+    source: exchange,
+    vhost,
+    destination: ObserverQueue.name,
+    destination_type: 'queue',
+    routing_key: routingKey,
+    arguments: {},
+  })),
 };
+// `monitoring`: the dashboard may read queue depths and rates from the management API.
+definitions.users.push({
+  name: observer,
+  password_hash: passwordHash(LOCAL_DEFAULTS.brokerPassword(observer)),
+  hashing_algorithm: 'rabbit_password_hashing_sha256',
+  tags: ['monitoring'],
+});
+definitions.permissions.push({ user: observer, vhost, ...ObserverQueue.permissions });
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const target = path.join(root, 'infra/rabbitmq/definitions.json');

@@ -13,7 +13,7 @@ set +m # without job control, `setsid` below execs in place, so $! is the node p
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly ALL_SERVICES=(order invoicing shipping statistics payment)
+readonly ALL_SERVICES=(order invoicing shipping statistics payment dashboard)
 readonly RUN_DIR=.run
 readonly LOG_DIR=$RUN_DIR/logs
 readonly READY_TIMEOUT_S=${READY_TIMEOUT_S:-60}
@@ -35,6 +35,7 @@ port_of() {
     shipping) default=3003 ;;
     statistics) default=3004 ;;
     payment) default=3005 ;;
+    dashboard) default=3000 ;;
     *) die "unknown service '$1' (known: ${ALL_SERVICES[*]})" ;;
   esac
   local var
@@ -110,6 +111,13 @@ start_one() {
   # A workshop/dev path: FAULT_* and /admin/faults work here (services refuse them otherwise).
   env_vars+=("ALLOW_FAULT_SWITCHES=${ALLOW_FAULT_SWITCHES:-true}")
   if [[ -n ${!db_var:-} ]]; then env_vars+=("DATABASE_URL=${!db_var}"); fi
+  # The dashboard reads every service's HTTP API, wherever its port was moved.
+  if [[ $name == dashboard ]]; then
+    local other
+    for other in "${ALL_SERVICES[@]}"; do
+      [[ $other == dashboard ]] || env_vars+=("$(upper "$other")_URL=http://127.0.0.1:$(port_of "$other")")
+    done
+  fi
   # Written by `make setup`: the service's own broker user, or the one shared user.
   if [[ -f $RUN_DIR/broker.env ]]; then
     local broker_url

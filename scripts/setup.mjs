@@ -196,7 +196,8 @@ async function ensureBrokerUsers() {
       );
     }
   }
-  const lines = SERVICES.map(
+  // The dashboard reads the observer queue as its own read-only user (definitions.json).
+  const lines = [...SERVICES, 'dashboard'].map(
     (service) =>
       `${service.toUpperCase()}_RABBITMQ_URL=${perService ? brokerUrlOf(service) : rabbitUrl}`,
   );

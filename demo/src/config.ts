@@ -31,6 +31,8 @@ export const DemoConfigSchema = z.object({
   DEMO_SCALE_INSTANCES: count(3, 2),
   /** Invoicing's per-message work in the scale scenario: the handler, not the broker, limits. */
   DEMO_SCALE_DELAY_MS: count(40, 0),
+  /** The live dashboard's port during the demo; 0 takes a free one. */
+  DEMO_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
   /** `tty` rewrites one live line; `lines` prints a line every second (CI logs). */
   DEMO_PROGRESS: z.enum(['auto', 'tty', 'lines']).default('auto'),
 });

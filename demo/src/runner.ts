@@ -8,7 +8,7 @@ import { makeReportFolder, writeReport } from './report';
 import type { ScenarioContext, ScenarioResult } from './scenario';
 import { Queues } from './queues';
 import { scenarios } from './scenarios';
-import { startDemoSystem } from './system';
+import { startDemoDashboard, startDemoSystem } from './system';
 import { exitCodeOf, hasPassed, summaryTable, verdictLine } from './verdict';
 
 export interface Output {
@@ -81,6 +81,12 @@ export async function runDemo(config: DemoConfig, out: Output): Promise<DemoRun>
     say(
       `  ${system.serviceNames.map((service) => `${service} ${system.url(service)}`).join('  ')}  ` +
         `(ready in ${((Date.now() - booting) / 1000).toFixed(1)} s)`,
+    );
+    const dashboard = await startDemoDashboard(system, config);
+    say(
+      'url' in dashboard
+        ? paint(1, `  Watch it live: ${dashboard.url} (the dashboard of this demo's system)`)
+        : `  ! no live dashboard: ${dashboard.problem}`,
     );
 
     for (const [index, id] of config.scenarios.entries()) {

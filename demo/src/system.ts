@@ -1,4 +1,10 @@
-import { serverProblems, startSystem, unbuiltServices, type RunningSystem } from '@app/testing';
+import {
+  serverProblems,
+  startDashboard,
+  startSystem,
+  unbuiltServices,
+  type RunningSystem,
+} from '@app/testing';
 import type { DemoConfig } from './config';
 
 /** Deliveries each consumer has in flight (the services' default, set explicitly for the pace maths). */
@@ -41,5 +47,31 @@ async function assertReady(config: DemoConfig): Promise<void> {
   );
   if (problems.length > 0) {
     throw new Error(`The demo cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/**
+ * The live dashboard beside the demo's system, so the scenarios can be watched while they
+ * run: its address, or why there is none (the demo runs on without it).
+ */
+export async function startDemoDashboard(
+  system: RunningSystem,
+  config: DemoConfig,
+): Promise<{ url: string } | { problem: string }> {
+  if (!system.vhost.made) return { problem: 'the demo has no vhost of its own' };
+  try {
+    const dashboard = await startDashboard(
+      system,
+      { LOG_LEVEL: 'warn' },
+      {
+        port: config.DEMO_DASHBOARD_PORT,
+        ...(config.DEMO_RABBITMQ_MANAGEMENT_URL
+          ? { managementUrl: config.DEMO_RABBITMQ_MANAGEMENT_URL }
+          : {}),
+      },
+    );
+    return { url: dashboard.url };
+  } catch (err) {
+    return { problem: (err as Error).message.split('\n')[0] ?? String(err) };
   }
 }

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Files and folders of a workspace that the runtime needs, when they exist. */
-export const RUNTIME_ENTRIES = ['package.json', 'dist', 'prisma', 'prisma.config.ts'];
+export const RUNTIME_ENTRIES = ['package.json', 'dist', 'prisma', 'prisma.config.ts', 'public'];
 
 /** Root files the runtime needs besides the workspaces. */
 export const ROOT_RUNTIME_ENTRIES = ['package.json', 'scripts', 'infra/rabbitmq'];

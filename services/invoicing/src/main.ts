@@ -1,3 +1,4 @@
+import './tracing';
 import { createLogger, runServiceMain, type Logger } from '@app/runtime';
 import { startService, type RunningHttpService } from '@app/service';
 import { readConfig, type Config } from './config';

@@ -1,3 +1,5 @@
+import './tracing';
+import { Histogram } from 'prom-client';
 import { createLogger, runServiceMain, type Logger } from '@app/runtime';
 import { startService, type RunningHttpService } from '@app/service';
 import { readConfig, type Config } from './config';
@@ -22,8 +24,20 @@ export function start(
     outbox: true,
     retention: [idempotencyKeyRetention(config.IDEMPOTENCY_KEY_RETENTION)],
     describe: { style: config.MESSAGING_STYLE },
-    wire: ({ outboxWritten }) => {
-      const orders = new OrderRepository(db, outboxWritten);
+    wire: ({ outboxWritten, registry }) => {
+      const finished = new Histogram({
+        name: 'orders_finished_seconds',
+        help: 'End to end: from POST /orders to a terminal state (COMPLETED, CANCELLED, FAILED), by status and style',
+        labelNames: ['status', 'style'],
+        buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+        registers: [registry],
+      });
+      const orders = new OrderRepository(db, outboxWritten, (order) =>
+        finished.observe(
+          { status: order.status, style: order.style },
+          (order.updatedAt.getTime() - order.createdAt.getTime()) / 1000,
+        ),
+      );
       return {
         subscriptions: subscriptions(orders),
         router: ordersRouter({ orders, defaultStyle: config.MESSAGING_STYLE }),

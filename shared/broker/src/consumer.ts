@@ -2,6 +2,7 @@ import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { isMessageType, type ServiceName } from '@app/contracts';
 import { backoffDelay, delay, type Logger } from '@app/runtime';
+import { SpanKind, withSpan } from '@app/telemetry';
 import type { BrokerConnection } from './connection';
 import { attemptOf, parseDelivery, type ParsedDelivery } from './delivery';
 import { InvalidMessageError } from './errors';
@@ -120,7 +121,7 @@ export class Consumer {
   private async subscribe(channel: ConfirmChannel, subscription: Subscription): Promise<void> {
     const { consumerTag } = await channel.consume(subscription.queue, (delivery) => {
       if (delivery) {
-        this.track(this.limited(() => this.onDelivery(channel, subscription, delivery)));
+        this.track(this.limited(() => this.traced(channel, subscription, delivery)));
         return;
       }
       const tags = this.consumerTags.get(channel);
@@ -260,6 +261,34 @@ export class Consumer {
   private track(work: Promise<void>): void {
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
+  }
+
+  /** Handles a delivery in a consumer span, the child of the span that published it. */
+  private traced(
+    channel: ConfirmChannel,
+    subscription: Subscription,
+    delivery: ConsumeMessage,
+  ): Promise<void> {
+    const { properties, fields } = delivery;
+    return withSpan(
+      `${subscription.queue} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: properties.headers?.traceparent as string | undefined,
+        attributes: {
+          'messaging.system': 'rabbitmq',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': fields.exchange,
+          'messaging.rabbitmq.destination.routing_key': fields.routingKey,
+          'messaging.consumer.group.name': subscription.queue,
+          'messaging.message.id': String(properties.messageId ?? ''),
+          'messaging.message.conversation_id': String(properties.correlationId ?? ''),
+          'message.type': typeLabelOf(properties.type),
+          'app.sender': String(properties.appId ?? ''),
+        },
+      },
+      () => this.onDelivery(channel, subscription, delivery),
+    );
   }
 
   private async onDelivery(

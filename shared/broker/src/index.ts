@@ -53,3 +53,4 @@ export {
   type Binding,
   type QueueSpec,
 } from './topology';
+export { ObserverQueue, declareObserverQueue, observerBindings } from './observer';

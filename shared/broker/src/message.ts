@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Options } from 'amqplib';
+import { activeTraceparent } from '@app/telemetry';
 import { InvalidMessageError } from './errors';
 import {
   Headers,
@@ -68,7 +69,8 @@ export function buildMessage<T extends MessageType>(
       correlationId: causation.correlationId,
       appId,
       timestamp: Date.now(),
-      traceparent: childTraceparent(causation.traceparent),
+      // With tracing on, the span active now (the request's or the delivery's) is the parent.
+      traceparent: activeTraceparent() ?? childTraceparent(causation.traceparent),
       ...(causation.causationId ? { causationId: causation.causationId } : {}),
       ...(causation.replyTo ? { replyTo: causation.replyTo } : {}),
     },

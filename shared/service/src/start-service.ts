@@ -41,9 +41,10 @@ export interface StartServiceOptions {
   outbox: boolean;
   /**
    * Builds the service's parts. `outboxWritten` wakes the outbox relay; use cases call it
-   * after a commit that wrote to the outbox, so messages leave at once.
+   * after a commit that wrote to the outbox, so messages leave at once. `registry` is the
+   * service's /metrics, for metrics of its own.
    */
-  wire: (tools: { outboxWritten: () => void }) => ServiceParts;
+  wire: (tools: { outboxWritten: () => void; registry: Registry }) => ServiceParts;
   /**
    * Rows of the service's own tables to remove or clear after a window, beside the outbox
    * and inbox that every service has (Order: its idempotency keys).
@@ -86,7 +87,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     outboxLeaseMs: config.OUTBOX_LEASE_MS,
     faults,
   });
-  const parts = options.wire({ outboxWritten: () => messaging.outboxWritten() });
+  const parts = options.wire({ outboxWritten: () => messaging.outboxWritten(), registry });
   messaging.start(parts.subscriptions, parts.onReturned);
   const retention = new Retention({
     db,

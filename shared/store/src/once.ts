@@ -1,4 +1,5 @@
 import type { InboxRef, OutgoingMessage } from '@app/broker';
+import { withSpan } from '@app/telemetry';
 import { claimInbox } from './inbox';
 import { addToOutbox, outboxInsert, outboxRows } from './outbox';
 import type { PgDatabase } from './pg-database';
@@ -53,11 +54,25 @@ export async function writeOnce(
       `outbox AS (${outboxInsert(param(outboxRows(messages)))} WHERE EXISTS (SELECT 1 FROM changed))`,
     );
   }
-  const [row] = await db.$queryRawUnsafe<{ changed: number }[]>(
-    `WITH ${parts.join(',\n')}\nSELECT count(*)::int AS changed FROM changed`,
-    ...values,
+  const write = async (): Promise<number> => {
+    const [row] = await db.$queryRawUnsafe<{ changed: number }[]>(
+      `WITH ${parts.join(',\n')}\nSELECT count(*)::int AS changed FROM changed`,
+      ...values,
+    );
+    return row?.changed ?? 0;
+  };
+  if (messages.length === 0) return write();
+  return withSpan(
+    'outbox write',
+    {
+      attributes: {
+        'outbox.messages': messages.length,
+        'outbox.types': [...new Set(messages.map((message) => message.type))].join(','),
+        'messaging.message.conversation_id': messages[0]?.properties.correlationId ?? '',
+      },
+    },
+    write,
   );
-  return row?.changed ?? 0;
 }
 
 /** Creating an entity at most once per delivery (inbox) and once per its unique key. */

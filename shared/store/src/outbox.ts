@@ -4,6 +4,7 @@ import { Messages } from '@app/contracts';
 import type { OutgoingMessage, OutgoingProperties } from '@app/broker';
 import type { FaultSwitches } from '@app/broker';
 import type { Publisher } from '@app/broker';
+import { SpanKind, traceparentOf, withSpan } from '@app/telemetry';
 import type { SqlClient } from './sql';
 
 /** Writes a message to the outbox; call it inside the transaction that changes the state. */
@@ -158,10 +159,31 @@ export class OutboxRelay {
     const failed: { id: OutboxRow['id']; error: string }[] = [];
     await Promise.all(
       rows.map(async (row) => {
-        const message = toMessage(row);
+        const stored = toMessage(row);
         try {
-          const mandatory = Messages[message.type].kind === 'command';
-          const { returned } = await publisher.publish(message, { mandatory });
+          const mandatory = Messages[stored.type].kind === 'command';
+          const { returned, message } = await withSpan(
+            `${stored.exchange} publish`,
+            {
+              kind: SpanKind.PRODUCER,
+              parent: stored.properties.traceparent,
+              attributes: {
+                'messaging.system': 'rabbitmq',
+                'messaging.operation.type': 'send',
+                'messaging.destination.name': stored.exchange,
+                'messaging.rabbitmq.destination.routing_key': stored.routingKey,
+                'messaging.message.id': stored.messageId,
+                'messaging.message.conversation_id': stored.properties.correlationId,
+                'message.type': stored.type,
+              },
+            },
+            async (span) => {
+              // With tracing on, the receiver's span becomes a child of this publish.
+              const traceparent = traceparentOf(span) ?? stored.properties.traceparent;
+              const message = { ...stored, properties: { ...stored.properties, traceparent } };
+              return { ...(await publisher.publish(message, { mandatory })), message };
+            },
+          );
           this.options.faults?.afterConfirm();
           if (returned) {
             logger.warn(

@@ -11,6 +11,9 @@ export {
   type Faults,
 } from './system';
 export type { ServiceProcess } from './processes';
+/** The dashboard beside a system, with its read-only observer user. */
+export { startDashboard } from './dashboard';
+export { grantObserverPermissions } from './least-privilege';
 /** One service in-process, on its own vhost and database (a service's integration tests). */
 export {
   startServiceUnderTest,

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ServiceNames, type ServiceName } from '@app/contracts';
-import { BrokerPermissions } from '@app/broker';
+import { BrokerPermissions, ObserverQueue } from '@app/broker';
 import { LOCAL_DEFAULTS } from '@app/runtime';
 import { currentInfrastructure } from './infrastructure';
 import type { TestVhost } from './broker';
@@ -32,6 +32,26 @@ export async function grantServicePermissions(
   return urls;
 }
 
+/**
+ * Gives the dashboard's broker user its permissions on a test vhost: read the observer
+ * queue, nothing else. Returns its AMQP URL there.
+ */
+export async function grantObserverPermissions(
+  vhost: TestVhost,
+  managementUrl?: string,
+): Promise<string> {
+  const admin = adminOf(managementUrl);
+  const user = ObserverQueue.user;
+  const password = LOCAL_DEFAULTS.brokerPassword(user);
+  await admin.ensureUser(user, password);
+  const { configure, write, read } = ObserverQueue.permissions;
+  await admin.setPermissions(vhost.name, user, configure, write, read);
+  const url = new URL(vhost.url);
+  url.username = user;
+  url.password = password;
+  return url.toString();
+}
+
 interface UserAdmin {
   ensureUser(name: string, password: string): Promise<void>;
   setPermissions(
@@ -43,8 +63,8 @@ interface UserAdmin {
   ): Promise<void>;
 }
 
-function adminOf(): UserAdmin {
-  const management = currentInfrastructure().rabbitmqManagementUrl;
+function adminOf(managementUrl?: string): UserAdmin {
+  const management = managementUrl ?? currentInfrastructure().rabbitmqManagementUrl;
   if (!management) {
     return {
       async ensureUser(name, password) {

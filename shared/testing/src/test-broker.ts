@@ -7,6 +7,7 @@ import {
   type MessageType,
   type PayloadOf,
 } from '@app/contracts';
+import { declareObserverQueue } from '@app/broker';
 import { waitFor } from './wait';
 
 export interface ReceivedMessage {
@@ -55,6 +56,11 @@ export class TestBroker {
     for (const exchange of Object.values(Exchanges)) {
       await this.channel.assertExchange(exchange.name, exchange.type, { durable: true });
     }
+  }
+
+  /** Declares and binds the dashboard's observer queue, as the broker definitions do. */
+  async declareObserverQueue(): Promise<void> {
+    await declareObserverQueue(this.channel);
   }
 
   /** Publishes a message of the contract with correct properties; override any of them. */

@@ -1,7 +1,12 @@
 import type { LineItem, MessageIntent, ShippingAddress } from '@app/contracts';
 import { messagesFor, type IncomingMessage } from '@app/broker';
 import { claimInbox, isUniqueViolation, writeOnce, type RetentionTarget } from '@app/store';
-import type { MessagingStyle, Order, OrderStatus } from '../domain/order';
+import {
+  TerminalStatuses,
+  type MessagingStyle,
+  type Order,
+  type OrderStatus,
+} from '../domain/order';
 import type { Transition } from '../domain/order-saga';
 import type { PlacedOrders } from '../domain/place-order.use-case';
 import type { FailedOrders, OrderSaga, Outcome } from '../domain/record-outcome.use-case';
@@ -70,6 +75,8 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
     private readonly db: Database,
     /** Wakes the outbox relay after a commit that wrote messages. */
     private readonly outboxWritten: () => void = () => undefined,
+    /** Hears of each order that reached a terminal state (for the end-to-end latency metric). */
+    private readonly finished: (order: Order) => void = () => undefined,
   ) {}
 
   async findById(id: string): Promise<Order | undefined> {
@@ -236,6 +243,9 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
       }
       if (written === 1) {
         if (messages.length > 0) this.outboxWritten();
+        if (TerminalStatuses.has(order.status) && !TerminalStatuses.has(seen.status)) {
+          this.finished(order);
+        }
         return { outcome: 'processed', order };
       }
     }
