@@ -179,7 +179,8 @@ async function ensureRoles() {
 async function ensureBrokerUsers() {
   const runDir = path.join(repoRoot, '.run');
   mkdirSync(runDir, { recursive: true });
-  const target = path.join(runDir, 'broker.env');
+  // SETUP_BROKER_ENV_FILE= (empty) writes none: the test harness sets up throw-away containers.
+  const target = process.env.SETUP_BROKER_ENV_FILE ?? path.join(runDir, 'broker.env');
   const local = ['127.0.0.1', 'localhost', '::1'].includes(new URL(rabbitUrl).hostname);
   // A broker with RABBITMQ_MANAGEMENT_URL (the containers of scripts/servers.sh) gets the
   // same definitions through its management API.
@@ -201,10 +202,12 @@ async function ensureBrokerUsers() {
     (service) =>
       `${service.toUpperCase()}_RABBITMQ_URL=${perService ? brokerUrlOf(service) : rabbitUrl}`,
   );
-  writeFileSync(
-    target,
-    `# Written by scripts/setup.mjs; read by scripts/services.sh.\n${lines.join('\n')}\n`,
-  );
+  if (target) {
+    writeFileSync(
+      target,
+      `# Written by scripts/setup.mjs; read by scripts/services.sh.\n${lines.join('\n')}\n`,
+    );
+  }
   console.log(
     perService
       ? '[setup] broker: vhost messaging, one user per service with least privilege'
@@ -280,7 +283,11 @@ async function main() {
 
   await ensureDatabases();
   await ensureRoles();
-  await runForServices('migrate');
+  // SETUP_MIGRATIONS=skip: the caller applies them (the test harness, on throw-away containers,
+  // applies the same committed SQL without a Prisma CLI per service).
+  if (process.env.SETUP_MIGRATIONS === 'skip')
+    console.log('[setup] migrations: left to the caller');
+  else await runForServices('migrate');
   await ensureBrokerUsers();
   console.log('\n[setup] done');
 }

@@ -1,32 +1,27 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 // jest's global set-up loads this file without the module map: @app/testing is its build.
-import { currentInfrastructure } from '@app/testing';
-
-const run = promisify(execFile);
+import { brokerControl, currentInfrastructure } from '@app/testing';
 
 /**
- * Stopping and starting the RabbitMQ application of the local node with `rabbitmqctl`
- * (the Erlang node stays up, so `rabbitmqctl` keeps answering). The node is the one
- * `rabbitmqctl` targets by default, or RABBITMQ_NODENAME. Only the `faults-serial` jest
- * project may call `stopBrokerApp`: it stops the broker every test file shares.
+ * Stopping and starting the RabbitMQ application of the broker the run uses, with
+ * `rabbitmqctl` where it runs: inside its container (testcontainers), or the local node
+ * (the one `rabbitmqctl` targets by default, or RABBITMQ_NODENAME). The Erlang node stays
+ * up, so `rabbitmqctl` keeps answering. Only the `faults-serial` jest project may call
+ * `stopBrokerApp`: it stops the broker every test file shares.
  */
 export async function stopBrokerApp(): Promise<void> {
-  await run('rabbitmqctl', ['-q', 'stop_app'], { timeout: 120_000 });
+  await brokerControl(currentInfrastructure()).stopApp();
 }
 
 /** Starts the broker app (a no-op when it runs) and waits until it has booted. */
 export async function startBrokerApp(): Promise<void> {
-  await run('rabbitmqctl', ['-q', 'start_app'], { timeout: 120_000 });
-  await run('rabbitmqctl', ['-q', 'await_startup'], { timeout: 120_000 });
+  await brokerControl(currentInfrastructure()).startApp();
 }
 
 /**
- * Makes sure the local broker app runs. Skipped for containers started by testcontainers,
- * which `rabbitmqctl` does not reach; a missing `rabbitmqctl` is left to the tests to report.
+ * Makes sure the broker app of the run's servers runs; a missing local `rabbitmqctl` is left
+ * to the tests to report.
  */
 export async function ensureBrokerRunning(): Promise<void> {
-  if (currentInfrastructure().source === 'testcontainers') return;
   try {
     await startBrokerApp();
   } catch (err) {

@@ -1,59 +1,30 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { ServiceNames } from '@app/contracts';
 import {
   anOrderRequest,
+  brokerControl,
   checkLedger,
+  currentInfrastructure,
   request,
   waitFor,
+  type BrokerConnection,
   type Ledger,
   type LedgerOptions,
   type ServiceProcess,
   type RunningSystem,
 } from '@app/testing';
 
-const run = promisify(execFile);
-
 /** Helpers shared by the fault tests: a stream of orders, the broker's admin tool, the books. */
 
-/** Runs `rabbitmqctl` (quietly); its node follows RABBITMQ_NODENAME like every other call. */
-export async function rabbitmqctl(...args: string[]): Promise<string> {
-  const { stdout } = await run('rabbitmqctl', ['-q', ...args], { timeout: 60_000 });
-  return stdout;
-}
-
-export interface BrokerConnectionInfo {
-  /** The connection's Erlang process id, which `close_connection` takes. */
-  pid: string;
-  /** The broker's name for the connection ("127.0.0.1:41982 -> 127.0.0.1:5672"). */
-  name: string;
-  /** The `connection_name` client property: `<service>` or `<service>#<instance>`. */
-  connectionName: string;
-}
+export type BrokerConnectionInfo = Pick<BrokerConnection, 'pid' | 'name' | 'connectionName'>;
 
 /** The services' connections on one vhost (only that vhost: other test files share the broker). */
 export async function serviceConnections(vhost: string): Promise<BrokerConnectionInfo[]> {
-  // `list_connections` ignores `-p`: it lists the whole broker's, so the vhost is filtered
-  // here. The table output, not JSON: only it prints pids the way close_connection takes them.
-  const out = await rabbitmqctl(
-    'list_connections',
-    '--no-table-headers',
-    'vhost',
-    'pid',
-    'name',
-    'client_properties',
-  );
   const services: readonly string[] = ServiceNames;
-  return out
-    .split('\n')
-    .map((line) => line.split('\t'))
-    .filter(([onVhost]) => onVhost === vhost)
-    .map(([, pid = '', name = '', properties = '']) => {
-      const connectionName = /\{"connection_name","([^"]*)"\}/.exec(properties)?.[1] ?? '';
-      return { pid, name, connectionName };
-    })
-    .filter((row) => services.includes(row.connectionName.split('#')[0] ?? ''));
+  return (await brokerControl(currentInfrastructure()).listConnections())
+    .filter((row) => row.vhost === vhost)
+    .filter((row) => services.includes(row.connectionName.split('#')[0] ?? ''))
+    .map(({ pid, name, connectionName }) => ({ pid, name, connectionName }));
 }
 
 /**
@@ -65,7 +36,10 @@ export async function closeServiceConnections(vhost: string): Promise<BrokerConn
   await Promise.all(
     connections.map(async (connection) => {
       try {
-        await rabbitmqctl('close_connection', connection.pid, 'closed by a fault test');
+        await brokerControl(currentInfrastructure()).closeConnection(
+          connection.pid,
+          'closed by a fault test',
+        );
       } catch (err) {
         // Gone already (its client closed it meanwhile) is as good as closed.
         const still = await serviceConnections(vhost);

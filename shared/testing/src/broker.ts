@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { currentInfrastructure } from './infrastructure';
 import { uniqueTestName } from './names';
-
-const run = promisify(execFile);
+import { BrokerControl, brokerControl } from './server-control';
 
 export interface TestVhost {
   name: string;
@@ -15,13 +12,15 @@ export interface TestVhost {
 /**
  * A RabbitMQ vhost of its own for one test file, so two runs on one broker never see
  * each other's queues. Made with the management API when one is configured, otherwise
- * with `rabbitmqctl` (which needs the broker's Erlang cookie, as root has locally).
+ * with `rabbitmqctl` where the broker runs (in its container, or locally, where it needs
+ * the broker's Erlang cookie, as root has).
  */
 export async function createTestVhost(label: string): Promise<TestVhost> {
   const infrastructure = currentInfrastructure();
   return makeVhost({
     rabbitmqUrl: infrastructure.rabbitmqUrl,
     managementUrl: infrastructure.rabbitmqManagementUrl,
+    rabbitmqContainerId: infrastructure.rabbitmqContainerId,
     name: uniqueTestName(label),
   });
 }
@@ -33,13 +32,15 @@ export async function createTestVhost(label: string): Promise<TestVhost> {
 export async function makeVhost(options: {
   rabbitmqUrl: string;
   managementUrl?: string | undefined;
+  /** The broker's container (testcontainers): `rabbitmqctl` runs there, not on this machine. */
+  rabbitmqContainerId?: string | undefined;
   name: string;
   replace?: boolean;
 }): Promise<TestVhost> {
   const { rabbitmqUrl, managementUrl, name } = options;
   const base = new URL(rabbitmqUrl);
   const user = decodeURIComponent(base.username || 'guest');
-  const admin = vhostAdmin(managementUrl);
+  const admin = vhostAdmin(managementUrl, options.rabbitmqContainerId);
   if (options.replace) await admin.deleteVhost(name);
   await admin.addVhost(name, user);
   const url = new URL(base.toString());
@@ -47,7 +48,7 @@ export async function makeVhost(options: {
   return { name, url: url.toString(), delete: () => admin.deleteVhost(name) };
 }
 
-/** Makes and removes vhosts: through the management API when given, else rabbitmqctl. */
+/** Makes and removes vhosts: through the management API when given, else rabbitmqctl where the broker runs. */
 export interface VhostAdmin {
   /** Creates the vhost, with every permission on it for `user`. */
   addVhost(name: string, user: string): Promise<void>;
@@ -55,26 +56,26 @@ export interface VhostAdmin {
   deleteVhost(name: string): Promise<void>;
 }
 
-export function vhostAdmin(managementUrl?: string): VhostAdmin {
-  return managementUrl ? managementApi(managementUrl) : rabbitmqctl;
+export function vhostAdmin(managementUrl?: string, rabbitmqContainerId?: string): VhostAdmin {
+  if (managementUrl) return managementApi(managementUrl);
+  return withRabbitmqctl(brokerControl(rabbitmqContainerId ? { rabbitmqContainerId } : {}));
 }
 
-const rabbitmqctl: VhostAdmin = {
-  async addVhost(name, user) {
-    try {
-      await run('rabbitmqctl', ['-q', 'add_vhost', name]);
-      await run('rabbitmqctl', ['-q', 'set_permissions', '-p', name, user, '.*', '.*', '.*']);
-    } catch (err) {
-      throw new Error(
-        `Could not create test vhost ${name} with rabbitmqctl (${(err as Error).message.split('\n')[0]}). ` +
-          'Run the tests as a user that may use rabbitmqctl, or set TEST_RABBITMQ_MANAGEMENT_URL.',
-      );
-    }
-  },
-  async deleteVhost(name) {
-    await run('rabbitmqctl', ['-q', 'delete_vhost', name]).catch(() => undefined);
-  },
-};
+function withRabbitmqctl(control: BrokerControl): VhostAdmin {
+  return {
+    async addVhost(name, user) {
+      try {
+        await control.addVhost(name, user);
+      } catch (err) {
+        throw new Error(
+          `Could not create test vhost ${name} with rabbitmqctl (${control.commands.where}: ${(err as Error).message.split('\n')[0]}). ` +
+            'Run the tests as a user that may use rabbitmqctl, or set TEST_RABBITMQ_MANAGEMENT_URL.',
+        );
+      }
+    },
+    deleteVhost: (name) => control.deleteVhost(name),
+  };
+}
 
 function managementApi(baseUrl: string): VhostAdmin {
   const base = new URL(baseUrl);

@@ -59,7 +59,7 @@ export async function createMigratedDatabase(
     });
   watch(client);
   try {
-    for (const sql of await migrationsOf(service)) await client.query(sql);
+    await applyMigrations(client, service);
   } catch (err) {
     await client.end();
     throw err;
@@ -103,6 +103,14 @@ export function assertTestDatabase(name: string): void {
   if (!/^test_[a-z0-9_]+$/.test(name)) {
     throw new Error(`Refusing to use database "${name}": test databases are named test_*`);
   }
+}
+
+/** Applies `service`'s committed migrations (the SQL `prisma migrate deploy` would run), in order. */
+export async function applyMigrations(
+  client: Pick<Client, 'query'>,
+  service: string,
+): Promise<void> {
+  for (const sql of await migrationsOf(service)) await client.query(sql);
 }
 
 async function migrationsOf(service: string): Promise<string[]> {

@@ -25,10 +25,21 @@ export {
 export {
   LOCAL_DEFAULTS,
   currentInfrastructure,
+  mayUseLocalServers,
   serverProblems,
   redact,
   type Infrastructure,
 } from './infrastructure';
+export {
+  BrokerControl,
+  brokerControl,
+  containerCommands,
+  localCommands,
+  type BrokerConnection,
+  type CommandRunner,
+} from './server-control';
+export { localContacts, DEFAULT_TRIPWIRE_PORTS, type LocalContact } from './local-contacts';
+export { prepareTestServers, type PreparedServers } from './test-servers';
 export { default as globalSetup } from './global-setup';
 export { default as globalTeardown } from './global-teardown';
 export { createTestVhost, type TestVhost } from './broker';

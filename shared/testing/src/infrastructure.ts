@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import { Client } from 'pg';
 import { redact } from '@app/broker';
+import { containerRuntimeProblem, startServerContainers, type ContainerReport } from './containers';
 
 /** Where the integration and end-to-end tests find a broker and a database server. */
 export interface Infrastructure {
@@ -11,6 +13,10 @@ export interface Infrastructure {
   /** A Postgres superuser (or CREATEDB role) URL. */
   postgresUrl: string;
   source: 'environment' | 'testcontainers' | 'local';
+  /** The broker's container, when testcontainers started it: `rabbitmqctl` runs inside it. */
+  rabbitmqContainerId?: string;
+  /** The database server's container, when testcontainers started it. */
+  postgresContainerId?: string;
 }
 
 export const LOCAL_DEFAULTS = {
@@ -18,93 +24,201 @@ export const LOCAL_DEFAULTS = {
   postgresUrl: 'postgresql://postgres@127.0.0.1:5432/postgres',
 } as const;
 
+/** How a run picks its servers: `auto` (the default), or one path forced. */
+export type ServersMode = 'auto' | 'local' | 'containers';
+
+/** The variables the choice is published in, to jest's workers and to nested jest runs. */
 const ENV = {
   rabbitmqUrl: 'TEST_RABBITMQ_URL',
   rabbitmqManagementUrl: 'TEST_RABBITMQ_MANAGEMENT_URL',
   postgresUrl: 'TEST_POSTGRES_URL',
   source: 'TEST_INFRASTRUCTURE_SOURCE',
+  rabbitmqContainerId: 'TEST_RABBITMQ_CONTAINER_ID',
+  postgresContainerId: 'TEST_POSTGRES_CONTAINER_ID',
+  runId: 'TEST_RUN_ID',
+  mode: 'TEST_SERVERS',
 } as const;
 
 /** The infrastructure chosen by the global set-up, as published to the test workers. */
 export function currentInfrastructure(): Infrastructure {
-  const rabbitmqUrl = process.env[ENV.rabbitmqUrl] ?? LOCAL_DEFAULTS.rabbitmqUrl;
-  const postgresUrl = process.env[ENV.postgresUrl] ?? LOCAL_DEFAULTS.postgresUrl;
-  const managementUrl = process.env[ENV.rabbitmqManagementUrl];
+  const env = process.env;
   return {
-    rabbitmqUrl,
-    postgresUrl,
-    ...(managementUrl ? { rabbitmqManagementUrl: managementUrl } : {}),
-    source: (process.env[ENV.source] as Infrastructure['source'] | undefined) ?? 'local',
+    rabbitmqUrl: env[ENV.rabbitmqUrl] || LOCAL_DEFAULTS.rabbitmqUrl,
+    postgresUrl: env[ENV.postgresUrl] || LOCAL_DEFAULTS.postgresUrl,
+    ...(env[ENV.rabbitmqManagementUrl]
+      ? { rabbitmqManagementUrl: env[ENV.rabbitmqManagementUrl] }
+      : {}),
+    source: (env[ENV.source] as Infrastructure['source'] | undefined) || 'local',
+    ...(env[ENV.rabbitmqContainerId] ? { rabbitmqContainerId: env[ENV.rabbitmqContainerId] } : {}),
+    ...(env[ENV.postgresContainerId] ? { postgresContainerId: env[ENV.postgresContainerId] } : {}),
   };
+}
+
+/** The id of this test run (one `npm test`, or one jest run started alone): labels and file names. */
+export function testRunId(): string {
+  const id =
+    process.env[ENV.runId] || `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  process.env[ENV.runId] = id;
+  return id;
+}
+
+export function serversMode(): ServersMode {
+  const mode = (process.env[ENV.mode] || 'auto').toLowerCase();
+  if (mode === 'auto' || mode === 'local' || mode === 'containers') return mode;
+  throw new Error(`TEST_SERVERS=${mode}: expected auto, local or containers`);
 }
 
 /**
- * Chooses the servers, in this order: those named by TEST_RABBITMQ_URL and
- * TEST_POSTGRES_URL; containers started with testcontainers where a container runtime
- * answers; the local defaults. Fails with a message saying what was tried when none answers.
+ * False when the run certainly uses containers (handed over, or TEST_SERVERS=containers):
+ * then nothing may touch the machine's own servers, not even before the choice is made.
  */
-export async function resolveInfrastructure(): Promise<{
-  infrastructure: Infrastructure;
-  stop: () => Promise<void>;
-}> {
-  const fromEnv = process.env[ENV.rabbitmqUrl] || process.env[ENV.postgresUrl];
-  let infrastructure: Infrastructure;
-  let stop = async (): Promise<void> => undefined;
-  if (fromEnv) {
-    infrastructure = { ...currentInfrastructure(), source: 'environment' };
-  } else {
-    const containers = await startContainers();
-    if (containers) {
-      infrastructure = containers.infrastructure;
-      stop = containers.stop;
-    } else {
-      infrastructure = { ...LOCAL_DEFAULTS, source: 'local' };
-    }
-  }
-  await assertReachable(infrastructure);
-  process.env[ENV.rabbitmqUrl] = infrastructure.rabbitmqUrl;
-  process.env[ENV.postgresUrl] = infrastructure.postgresUrl;
-  process.env[ENV.source] = infrastructure.source;
-  if (infrastructure.rabbitmqManagementUrl) {
-    process.env[ENV.rabbitmqManagementUrl] = infrastructure.rabbitmqManagementUrl;
-  }
-  return { infrastructure, stop };
+export function mayUseLocalServers(): boolean {
+  const handedOver = process.env[ENV.source];
+  if (handedOver) return handedOver !== 'testcontainers';
+  return serversMode() !== 'containers';
 }
 
-async function startContainers(): Promise<
-  { infrastructure: Infrastructure; stop: () => Promise<void> } | undefined
-> {
-  const testcontainers = await import('testcontainers');
+export interface ResolvedInfrastructure {
+  infrastructure: Infrastructure;
+  /** Stops what this resolution started (the containers); nothing for servers it found. */
+  stop: () => Promise<void>;
+  /** Why these servers: printed first by the run. */
+  why: string;
+  /** False when an outer run chose and published them (`npm test` around two jest runs). */
+  chosenHere: boolean;
+  containers?: ContainerReport;
+}
+
+/**
+ * Chooses the servers, in this order:
+ * 1. those an outer run already chose and published (TEST_INFRASTRUCTURE_SOURCE and the URLs);
+ * 2. with TEST_SERVERS=containers: containers started with testcontainers, whatever else answers;
+ * 3. those named by TEST_RABBITMQ_URL and TEST_POSTGRES_URL;
+ * 4. with TEST_SERVERS=local, or when both answer: the local defaults (127.0.0.1:5672, :5432);
+ * 5. containers, where a container runtime answers.
+ * Fails with a message saying what was tried when none answers. Publishes the choice in
+ * the environment, where jest's workers (started afterwards) and child processes read it.
+ */
+export async function resolveInfrastructure(): Promise<ResolvedInfrastructure> {
+  const env = process.env;
+  const mode = serversMode();
+  const noop = async (): Promise<void> => undefined;
+  let resolved: ResolvedInfrastructure;
+  if (env[ENV.source] && env[ENV.rabbitmqUrl] && env[ENV.postgresUrl]) {
+    resolved = {
+      infrastructure: currentInfrastructure(),
+      stop: noop,
+      why: 'chosen by the run that started this one',
+      chosenHere: false,
+    };
+  } else if (mode === 'containers') {
+    resolved = await fromContainers(
+      'TEST_SERVERS=containers (local servers and TEST_*_URL ignored)',
+    );
+  } else if (env[ENV.rabbitmqUrl] || env[ENV.postgresUrl]) {
+    resolved = {
+      infrastructure: { ...currentInfrastructure(), source: 'environment' },
+      stop: noop,
+      why: 'named by TEST_RABBITMQ_URL / TEST_POSTGRES_URL',
+      chosenHere: true,
+    };
+  } else if (mode === 'local') {
+    resolved = {
+      infrastructure: { ...LOCAL_DEFAULTS, source: 'local' },
+      stop: noop,
+      why: 'TEST_SERVERS=local',
+      chosenHere: true,
+    };
+  } else {
+    const localProblems = await serverProblems(
+      LOCAL_DEFAULTS.rabbitmqUrl,
+      LOCAL_DEFAULTS.postgresUrl,
+      {
+        rabbitmq: 'TEST_RABBITMQ_URL',
+        postgres: 'TEST_POSTGRES_URL',
+      },
+    );
+    if (localProblems.length === 0) {
+      resolved = {
+        infrastructure: { ...LOCAL_DEFAULTS, source: 'local' },
+        stop: noop,
+        why: 'both answer on this machine (TEST_SERVERS=containers uses containers instead)',
+        chosenHere: true,
+      };
+    } else {
+      const runtime = await containerRuntimeProblem();
+      if (runtime !== undefined) {
+        throw new Error(
+          'The integration tests need a real RabbitMQ and Postgres, and found neither local servers nor a container runtime:\n' +
+            [
+              ...localProblems,
+              `No container runtime answers (${runtime}): start Docker, or run \`make test-containers\` on the project's machines.`,
+            ]
+              .map((p) => `  - ${p}`)
+              .join('\n'),
+        );
+      }
+      resolved = await fromContainers(
+        `no local servers answer (${localProblems.map((p) => p.split(' (')[0]).join('; ')}) and a container runtime does`,
+      );
+    }
+  }
   try {
-    await testcontainers.getContainerRuntimeClient();
+    await assertReachable(resolved.infrastructure);
   } catch (err) {
-    if (/container runtime/i.test(String((err as Error)?.message))) return undefined;
+    await resolved.stop();
     throw err;
   }
-  const { GenericContainer, Wait } = testcontainers;
-  const [rabbit, postgres] = await Promise.all([
-    new GenericContainer('rabbitmq:3.10-management')
-      .withExposedPorts(5672, 15672)
-      .withWaitStrategy(Wait.forLogMessage(/Server startup complete/))
-      .start(),
-    new GenericContainer('postgres:15')
-      .withEnvironment({ POSTGRES_HOST_AUTH_METHOD: 'trust' })
-      .withExposedPorts(5432)
-      .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
-      .start(),
-  ]);
-  const host = rabbit.getHost();
+  publish(resolved.infrastructure);
+  return resolved;
+}
+
+async function fromContainers(why: string): Promise<ResolvedInfrastructure> {
+  const started = await startServerContainers(testRunId());
   return {
-    infrastructure: {
-      rabbitmqUrl: `amqp://guest:guest@${host}:${rabbit.getMappedPort(5672)}`,
-      rabbitmqManagementUrl: `http://guest:guest@${host}:${rabbit.getMappedPort(15672)}`,
-      postgresUrl: `postgresql://postgres@${postgres.getHost()}:${postgres.getMappedPort(5432)}/postgres`,
-      source: 'testcontainers',
-    },
-    stop: async () => {
-      await Promise.all([rabbit.stop(), postgres.stop()]);
-    },
+    infrastructure: { ...started.servers, source: 'testcontainers' },
+    stop: started.stop,
+    why,
+    chosenHere: true,
+    containers: started.report,
   };
+}
+
+function publish(infrastructure: Infrastructure): void {
+  const env = process.env;
+  env[ENV.rabbitmqUrl] = infrastructure.rabbitmqUrl;
+  env[ENV.postgresUrl] = infrastructure.postgresUrl;
+  env[ENV.source] = infrastructure.source;
+  const optional = [
+    [ENV.rabbitmqManagementUrl, infrastructure.rabbitmqManagementUrl],
+    [ENV.rabbitmqContainerId, infrastructure.rabbitmqContainerId],
+    [ENV.postgresContainerId, infrastructure.postgresContainerId],
+  ] as const;
+  for (const [name, value] of optional) {
+    if (value) env[name] = value;
+    else delete env[name];
+  }
+}
+
+/** The lines a run prints first: which servers it uses, why, and what the containers cost. */
+export function describeServers(resolved: ResolvedInfrastructure): string[] {
+  const { infrastructure: infra, containers } = resolved;
+  const lines = [
+    `test servers: ${infra.source} (${resolved.why})`,
+    `  RabbitMQ  ${redact(infra.rabbitmqUrl)}${infra.rabbitmqContainerId ? `  [container ${infra.rabbitmqContainerId.slice(0, 12)}, ${containers?.images.rabbitmq ?? 'image as started'}]` : ''}`,
+    `  Postgres  ${redact(infra.postgresUrl)}${infra.postgresContainerId ? `  [container ${infra.postgresContainerId.slice(0, 12)}, ${containers?.images.postgres ?? 'image as started'}]` : ''}`,
+  ];
+  if (containers) {
+    const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+    lines.push(
+      `  containers ready in ${s(containers.readyMs.total)} (RabbitMQ ${s(containers.readyMs.rabbitmq)}, Postgres ${s(containers.readyMs.postgres)}), one of each for the whole run`,
+      `  clean-up: ${containers.ryuk.enabled ? 'Ryuk' : 'the harness (tear-down, signals, and a label sweep at the next start)'}: ${containers.ryuk.why}`,
+    );
+    if (containers.swept.length > 0) {
+      lines.push(`  removed leftovers of interrupted runs: ${containers.swept.join(', ')}`);
+    }
+  }
+  return lines;
 }
 
 async function assertReachable(infrastructure: Infrastructure): Promise<void> {
@@ -114,7 +228,7 @@ async function assertReachable(infrastructure: Infrastructure): Promise<void> {
   });
   if (problems.length > 0) {
     throw new Error(
-      `The integration tests need a real RabbitMQ and Postgres (source: ${infrastructure.source}; no container runtime was found).\n` +
+      `The integration tests need a real RabbitMQ and Postgres (source: ${infrastructure.source}).\n` +
         problems.map((p) => `  - ${p}`).join('\n'),
     );
   }

@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { ServiceNames, type ServiceName } from '@app/contracts';
 import { BrokerPermissions, ObserverQueue } from '@app/broker';
 import { LOCAL_DEFAULTS } from '@app/runtime';
 import { currentInfrastructure } from './infrastructure';
 import type { TestVhost } from './broker';
-
-const run = promisify(execFile);
+import { brokerControl } from './server-control';
 
 /**
  * Gives each service's own broker user (named after the service, as `make setup` creates
@@ -64,29 +61,10 @@ interface UserAdmin {
 }
 
 function adminOf(managementUrl?: string): UserAdmin {
-  const management = managementUrl ?? currentInfrastructure().rabbitmqManagementUrl;
-  if (!management) {
-    return {
-      async ensureUser(name, password) {
-        const { stdout } = await run('rabbitmqctl', ['-q', 'list_users']);
-        if (!stdout.split('\n').some((line) => line.split('\t')[0] === name)) {
-          await run('rabbitmqctl', ['-q', 'add_user', name, password]);
-        }
-      },
-      async setPermissions(vhost, user, configure, write, read) {
-        await run('rabbitmqctl', [
-          '-q',
-          'set_permissions',
-          '-p',
-          vhost,
-          user,
-          configure,
-          write,
-          read,
-        ]);
-      },
-    };
-  }
+  const infrastructure = currentInfrastructure();
+  const management = managementUrl ?? infrastructure.rabbitmqManagementUrl;
+  // rabbitmqctl where the broker runs: in its container, or on this machine.
+  if (!management) return brokerControl(infrastructure);
   const base = new URL(management);
   const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
   const call = async (method: string, path: string, body?: unknown): Promise<Response> =>

@@ -44,6 +44,7 @@ export async function recreateDatabase(options: {
 export async function recreateVhost(options: {
   rabbitmqUrl: string;
   managementUrl?: string | undefined;
+  rabbitmqContainerId?: string | undefined;
   name: string;
 }): Promise<TestVhost | undefined> {
   assertDisposableName(options.name);

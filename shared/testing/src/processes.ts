@@ -53,6 +53,7 @@ export class ServiceProcess {
           PATH: process.env.PATH ?? '',
           NODE_ENV: 'test',
           LOG_LEVEL: 'info',
+          ...tripwireEnvironment(),
           ...env,
           PORT: String(port),
         },
@@ -115,4 +116,14 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The tripwire of a run on containers (local-contacts.ts) goes into the services too. */
+function tripwireEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ['NODE_OPTIONS', 'TEST_TRIPWIRE_FILE', 'TEST_TRIPWIRE_PORTS']) {
+    const value = process.env[name];
+    if (value) env[name] = value;
+  }
+  return env;
 }

@@ -18,7 +18,10 @@ import { ServiceProcess, freePort } from './processes';
 import { TestBroker } from './test-broker';
 
 /** The servers a system makes its vhost and databases on. */
-export type Servers = Pick<Infrastructure, 'rabbitmqUrl' | 'rabbitmqManagementUrl' | 'postgresUrl'>;
+export type Servers = Pick<
+  Infrastructure,
+  'rabbitmqUrl' | 'rabbitmqManagementUrl' | 'postgresUrl' | 'rabbitmqContainerId'
+>;
 
 export interface SystemOptions {
   /**
@@ -297,6 +300,7 @@ async function systemVhost(
   const where = {
     rabbitmqUrl: servers.rabbitmqUrl,
     managementUrl: servers.rabbitmqManagementUrl,
+    rabbitmqContainerId: servers.rabbitmqContainerId,
     name,
   };
   // A fresh unique name needs no replacing, and a failure to make it should say why.
