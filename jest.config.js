@@ -44,13 +44,14 @@ module.exports = {
     },
     // Fault tests that stop the broker every test file shares: they run alone, after the
     // other projects (`npm test`: `--selectProjects faults-serial --runInBand`). Listed only
-    // when selected by name, so a bare `jest` never runs them beside other test files.
+    // when selected by name, so a bare `jest` never runs them beside other test files. The
+    // check that a run on containers reached no local server runs here too: after the rest.
     ...(selected('faults-serial')
       ? [
           {
             ...shared,
             displayName: 'faults-serial',
-            testMatch: ['<rootDir>/e2e/faults/**/*.serial.test.ts'],
+            testMatch: ['<rootDir>/e2e/**/*.serial.test.ts'],
             globalSetup: '<rootDir>/e2e/faults/serial-global-setup.ts',
             globalTeardown: '<rootDir>/e2e/faults/serial-global-teardown.ts',
           },
