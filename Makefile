@@ -22,7 +22,7 @@ SCENARIO ?= all
 # `make down` (scripts/servers.sh). $(SERVERS) runs a command with their addresses.
 SERVERS := scripts/servers.sh run
 
-.PHONY: help install build servers setup up down logs status test lint typecheck demo bench soak chaos compose-config observability-check compose-up compose-down compose-test clean
+.PHONY: help install build servers setup up down logs status test test-containers lint typecheck demo bench soak chaos compose-config observability-check compose-up compose-down compose-test clean
 
 help: ## List the targets
 	@echo "usage: make <target>"
@@ -63,10 +63,19 @@ logs: ## Follow the services' logs
 status: ## Show which services run and whether they are ready
 	@scripts/services.sh status
 
-# Two runs: the broker-stopping fault tests (project faults-serial) must not overlap any other test file.
-test: servers setup ## Run every test (unit, integration, end-to-end, then the serial fault tests) against the servers `make servers` names
-	CI=true $(SERVERS) npm run test:parallel -- $(JEST_FLAGS)
-	CI=true $(SERVERS) npm run test:serial -- $(JEST_FLAGS)
+# One choice of servers for the whole run, printed first (shared/testing/src/cli/run-tests.ts):
+# TEST_RABBITMQ_URL/TEST_POSTGRES_URL (or the containers `make up` recorded), else the local
+# servers when both answer (then `make setup`'s set-up), else one RabbitMQ and one Postgres
+# container started with testcontainers where a container runtime answers. TEST_SERVERS=local
+# or TEST_SERVERS=containers forces a path. Then jest twice: the broker-stopping fault tests
+# (project faults-serial) must not overlap any other test file.
+test: build ## Run every test (unit, integration, end-to-end, then the serial fault tests); says first which servers
+	CI=true $(SERVERS) node shared/testing/dist/cli/run-tests.js --setup -- $(JEST_FLAGS)
+
+# TEST_CONTAINERS_ARGS picks test files (jest patterns after --); .ci/run picks a part.
+TEST_CONTAINERS_ARGS ?=
+test-containers: build ## Run every test on RabbitMQ and Postgres containers (testcontainers; RABBITMQ_IMAGE/POSTGRES_IMAGE as in compose), local servers ignored
+	scripts/test-containers.sh -- $(JEST_FLAGS) $(TEST_CONTAINERS_ARGS)
 
 lint: install ## ESLint and Prettier checks
 	npm run lint
