@@ -64,7 +64,7 @@ function record(file: string, what: LocalContact['what'], target: string): void 
     .split('\n')
     .slice(1)
     .map((line) => line.trim())
-    .filter((line) => !line.includes('node:') && !line.includes('tripwire'))
+    .filter((line) => !line.includes('node:') && !line.includes('local-contacts'))
     .slice(0, 6);
   const contact: LocalContact = {
     pid: process.pid,
