@@ -90,7 +90,14 @@ async function main(): Promise<number> {
     if (options.serial) {
       runs.push({
         name: 'faults-serial',
-        args: ['--selectProjects', 'faults-serial', '--runInBand', ...jestArgs],
+        args: [
+          '--selectProjects',
+          'faults-serial',
+          '--runInBand',
+          '--testSequencer',
+          path.join(REPO_ROOT, 'e2e', 'serial-sequencer.cjs'),
+          ...jestArgs,
+        ],
       });
     }
     const results: string[] = [];
