@@ -30,12 +30,11 @@ export async function ensureBrokerRunning(): Promise<void> {
   }
 }
 
-/** The memory high watermark of the local node (a fraction of RAM), as `rabbitmqctl` reads it. */
+/** The memory high watermark of the run's broker (a fraction of RAM), as `rabbitmqctl` reads it. */
 export async function memoryHighWatermark(): Promise<number> {
-  const { stdout } = await run(
-    'rabbitmqctl',
-    ['-q', 'eval', 'vm_memory_monitor:get_vm_memory_high_watermark().'],
-    { timeout: 60_000 },
+  const stdout = await brokerControl(currentInfrastructure()).rabbitmqctl(
+    'eval',
+    'vm_memory_monitor:get_vm_memory_high_watermark().',
   );
   const value = Number(stdout.trim());
   if (!Number.isFinite(value) || value <= 0) throw new Error(`unexpected watermark: ${stdout}`);
@@ -43,12 +42,13 @@ export async function memoryHighWatermark(): Promise<number> {
 }
 
 /**
- * Sets the memory high watermark of the local node: a tiny one raises the memory alarm at
+ * Sets the memory high watermark of the run's broker: a tiny one raises the memory alarm at
  * once, and the broker blocks every publishing connection (`connection.blocked`) until it
  * is set back. Only the `faults-serial` project may call it.
  */
 export async function setMemoryHighWatermark(fraction: number): Promise<void> {
-  await run('rabbitmqctl', ['-q', 'set_vm_memory_high_watermark', String(fraction)], {
-    timeout: 60_000,
-  });
+  await brokerControl(currentInfrastructure()).rabbitmqctl(
+    'set_vm_memory_high_watermark',
+    String(fraction),
+  );
 }

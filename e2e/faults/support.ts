@@ -16,6 +16,11 @@ import {
 
 /** Helpers shared by the fault tests: a stream of orders, the broker's admin tool, the books. */
 
+/** Runs `rabbitmqctl` (quietly) where the run's broker runs: in its container, or locally. */
+export async function rabbitmqctl(...args: string[]): Promise<string> {
+  return brokerControl(currentInfrastructure()).rabbitmqctl(...args);
+}
+
 export type BrokerConnectionInfo = Pick<BrokerConnection, 'pid' | 'name' | 'connectionName'>;
 
 /** The services' connections on one vhost (only that vhost: other test files share the broker). */

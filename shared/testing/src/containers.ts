@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { freePort } from './ports';
 
 /** The official images by default; the same variables as docker-compose.yml override them. */
 export const DEFAULT_IMAGES = {
@@ -98,7 +99,9 @@ export async function startServerContainers(runId: string): Promise<StartedServe
       new GenericContainer(images.postgres)
         .withLabels(labels)
         .withEnvironment({ POSTGRES_PASSWORD })
-        .withExposedPorts(5432)
+        // A host port chosen once (a free one, never 5432): the fault test that stops
+        // Postgres starts the container again, and an ephemeral binding could change then.
+        .withExposedPorts({ container: 5432, host: await freePort() })
         // TCP, not the socket: the images' initialisation runs a socket-only server first.
         .withWaitStrategy(Wait.forSuccessfulCommand('pg_isready -q -h 127.0.0.1 -p 5432'))
         .withStartupTimeout(180_000)

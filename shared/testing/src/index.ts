@@ -34,9 +34,13 @@ export {
   BrokerControl,
   brokerControl,
   containerCommands,
+  containerPostgres,
   localCommands,
+  localPostgres,
+  postgresControl,
   type BrokerConnection,
   type CommandRunner,
+  type PostgresControl,
 } from './server-control';
 export { localContacts, DEFAULT_TRIPWIRE_PORTS, type LocalContact } from './local-contacts';
 export { prepareTestServers, type PreparedServers } from './test-servers';

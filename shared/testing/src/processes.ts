@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT } from './databases';
+import { freePort } from './ports';
+
+export { freePort };
 import { waitFor } from './wait';
 
 /** A service started the way `make up` starts it: compiled JavaScript under node. */
@@ -103,19 +105,6 @@ export class ServiceProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     await this.exit;
   }
-}
-
-/** A TCP port free right now on the loopback interface. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The tripwire of a run on containers (local-contacts.ts) goes into the services too. */

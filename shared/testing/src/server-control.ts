@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Infrastructure } from './infrastructure';
 
@@ -28,7 +29,7 @@ export const localCommands: CommandRunner = {
 };
 
 /** Commands inside a running container, through the container runtime's exec (`container.exec`). */
-export function containerCommands(containerId: string): CommandRunner {
+export function containerCommands(containerId: string, user?: string): CommandRunner {
   const where = `container ${containerId.slice(0, 12)}`;
   return {
     where,
@@ -45,7 +46,7 @@ export function containerCommands(containerId: string): CommandRunner {
       });
       try {
         const result = await Promise.race([
-          client.container.exec(container, [...command], { log: false }),
+          client.container.exec(container, [...command], { log: false, ...(user ? { user } : {}) }),
           timeout,
         ]);
         if (result.exitCode !== 0) {
@@ -164,4 +165,99 @@ export function brokerControl(
       ? containerCommands(infrastructure.rabbitmqContainerId)
       : localCommands,
   );
+}
+
+/**
+ * Stopping and starting the Postgres server the run uses, as a database restart or crash
+ * would: the machine's cluster with `pg_ctlcluster` (Debian's postgresql-common), or the
+ * server in its container (`pg_ctl stop -m fast` inside it, which ends the container, then
+ * the container started again on the same host port). Only the `faults-serial` jest project
+ * may call `stop`: every test file shares the server.
+ */
+export interface PostgresControl {
+  readonly where: string;
+  /** Stops the server, ending its connections at once (fast shutdown). */
+  stop(): Promise<void>;
+  /** Starts the server (a no-op when it runs) and waits until it accepts connections. */
+  start(): Promise<void>;
+}
+
+/** The machine's cluster; `start` is a no-op where none is installed (nothing to restart). */
+export const localPostgres: PostgresControl = {
+  where: 'local',
+  async stop() {
+    const [version, name] = await localCluster();
+    await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, 'stop', '-m', 'fast'], {
+      timeout: 120_000,
+    });
+  },
+  async start() {
+    const cluster = await localCluster().catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (!cluster) return;
+    const [version, name] = cluster;
+    await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, 'start'], {
+      timeout: 120_000,
+    }).catch((err: { stdout?: string; stderr?: string }) => {
+      if (!/already running/i.test(`${err.stdout} ${err.stderr}`)) throw err;
+    });
+    await run('pg_isready', ['-q', '-t', '60', '-h', '127.0.0.1'], { timeout: 90_000 });
+  },
+};
+
+async function localCluster(): Promise<[version: string, name: string]> {
+  const versions = await readdir('/etc/postgresql');
+  if (versions.length !== 1) throw new Error(`expected one Postgres version, found ${versions}`);
+  return [versions[0]!, 'main'];
+}
+
+/** The server in a container that testcontainers started (with a fixed host port, so a restart keeps it). */
+export function containerPostgres(containerId: string): PostgresControl {
+  const commands = containerCommands(containerId, 'postgres');
+  const running = async (): Promise<boolean> => {
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    const client = await getContainerRuntimeClient();
+    return (await client.container.inspect(client.container.getById(containerId))).State.Running;
+  };
+  const until = async (what: string, check: () => Promise<boolean>): Promise<void> => {
+    const deadline = Date.now() + 90_000;
+    while (!(await check().catch(() => false))) {
+      if (Date.now() > deadline) throw new Error(`${what} in ${commands.where}: not within 90 s`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  };
+  return {
+    where: commands.where,
+    async stop() {
+      // Postgres is the container's main process: the exec ends with it, so its answer is moot.
+      await commands
+        .run(['pg_ctl', 'stop', '-m', 'fast', '-D', '/var/lib/postgresql/data'])
+        .catch(() => undefined);
+      await until('Postgres to stop', async () => !(await running()));
+    },
+    async start() {
+      if (!(await running())) {
+        const { getContainerRuntimeClient } = await import('testcontainers');
+        const client = await getContainerRuntimeClient();
+        await client.container.start(client.container.getById(containerId));
+      }
+      await until('Postgres to accept connections', async () => {
+        await commands.run(['pg_isready', '-q', '-h', '127.0.0.1', '-p', '5432'], {
+          timeoutMs: 10_000,
+        });
+        return true;
+      });
+    },
+  };
+}
+
+/** The control of the Postgres server the run uses: in its container, or the machine's. */
+export function postgresControl(
+  infrastructure: Pick<Infrastructure, 'postgresContainerId'>,
+): PostgresControl {
+  return infrastructure.postgresContainerId
+    ? containerPostgres(infrastructure.postgresContainerId)
+    : localPostgres;
 }
