@@ -64,10 +64,10 @@ status: ## Show which services run and whether they are ready
 	@scripts/services.sh status
 
 # One choice of servers for the whole run, printed first (shared/testing/src/cli/run-tests.ts):
-# TEST_RABBITMQ_URL/TEST_POSTGRES_URL (or the containers `make up` recorded), else the local
-# servers when both answer (then `make setup`'s set-up), else one RabbitMQ and one Postgres
-# container started with testcontainers where a container runtime answers. TEST_SERVERS=local
-# or TEST_SERVERS=containers forces a path. Then jest twice: the broker-stopping fault tests
+# TEST_RABBITMQ_URL/TEST_POSTGRES_URL (or the containers `make up` recorded), else one
+# RabbitMQ and one Postgres container started with testcontainers where a container runtime
+# answers (DESIGN section 8), else the local servers when both answer (then `make setup`'s
+# set-up). TEST_SERVERS=local or TEST_SERVERS=containers forces a path. Then jest twice: the broker-stopping fault tests
 # (project faults-serial) must not overlap any other test file.
 test: build ## Run every test (unit, integration, end-to-end, then the serial fault tests); says first which servers
 	CI=true $(SERVERS) node shared/testing/dist/cli/run-tests.js --setup -- $(JEST_FLAGS)

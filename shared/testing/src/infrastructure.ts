@@ -94,8 +94,9 @@ export interface ResolvedInfrastructure {
  * 1. those an outer run already chose and published (TEST_INFRASTRUCTURE_SOURCE and the URLs);
  * 2. with TEST_SERVERS=containers: containers started with testcontainers, whatever else answers;
  * 3. those named by TEST_RABBITMQ_URL and TEST_POSTGRES_URL;
- * 4. with TEST_SERVERS=local, or when both answer: the local defaults (127.0.0.1:5672, :5432);
- * 5. containers, where a container runtime answers.
+ * 4. with TEST_SERVERS=local: the local defaults (127.0.0.1:5672, :5432);
+ * 5. containers, where a container runtime answers (DESIGN section 8);
+ * 6. the local defaults, when both answer.
  * Fails with a message saying what was tried when none answers. Publishes the choice in
  * the environment, where jest's workers (started afterwards) and child processes read it.
  */
@@ -130,37 +131,38 @@ export async function resolveInfrastructure(): Promise<ResolvedInfrastructure> {
       chosenHere: true,
     };
   } else {
-    const localProblems = await serverProblems(
-      LOCAL_DEFAULTS.rabbitmqUrl,
-      LOCAL_DEFAULTS.postgresUrl,
-      {
-        rabbitmq: 'TEST_RABBITMQ_URL',
-        postgres: 'TEST_POSTGRES_URL',
-      },
-    );
-    if (localProblems.length === 0) {
-      resolved = {
-        infrastructure: { ...LOCAL_DEFAULTS, source: 'local' },
-        stop: noop,
-        why: 'both answer on this machine (TEST_SERVERS=containers uses containers instead)',
-        chosenHere: true,
-      };
+    // DESIGN section 8: containers where a container runtime answers, else the local servers.
+    const runtime = await containerRuntimeProblem();
+    if (runtime === undefined) {
+      resolved = await fromContainers(
+        'a container runtime answers (TEST_SERVERS=local uses the local servers instead)',
+      );
     } else {
-      const runtime = await containerRuntimeProblem();
-      if (runtime !== undefined) {
+      const localProblems = await serverProblems(
+        LOCAL_DEFAULTS.rabbitmqUrl,
+        LOCAL_DEFAULTS.postgresUrl,
+        {
+          rabbitmq: 'TEST_RABBITMQ_URL',
+          postgres: 'TEST_POSTGRES_URL',
+        },
+      );
+      if (localProblems.length > 0) {
         throw new Error(
-          'The integration tests need a real RabbitMQ and Postgres, and found neither local servers nor a container runtime:\n' +
+          'The integration tests need a real RabbitMQ and Postgres, and found neither a container runtime nor local servers:\n' +
             [
-              ...localProblems,
               `No container runtime answers (${runtime}): start Docker, or run \`make test-containers\` on the project's machines.`,
+              ...localProblems,
             ]
               .map((p) => `  - ${p}`)
               .join('\n'),
         );
       }
-      resolved = await fromContainers(
-        `no local servers answer (${localProblems.map((p) => p.split(' (')[0]).join('; ')}) and a container runtime does`,
-      );
+      resolved = {
+        infrastructure: { ...LOCAL_DEFAULTS, source: 'local' },
+        stop: noop,
+        why: `no container runtime answers (${runtime.split(' (')[0]}) and both local servers do`,
+        chosenHere: true,
+      };
     }
   }
   try {
