@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Exchanges, type NewOrder } from '@app/contracts';
+import { Exchanges, Messages, type NewOrder } from '@app/contracts';
 import {
   TestBroker,
+  checkLedger,
   request,
   startSystem,
   waitFor,
@@ -9,6 +10,7 @@ import {
   type RunningSystem,
 } from '@app/testing';
 import { consumed, countOf, expectCleanLedger, orderCompleted, placeOrder } from './helpers';
+import { quiet } from './support';
 
 const NEW_ORDER_QUEUES = [
   ['invoicing', 'invoicing.new-order'],
@@ -203,5 +205,107 @@ describe('end to end, fault: duplicate delivery of NewOrder', () => {
     const stats = await request(`${system.services.statistics.url}/statistics`);
     expect(stats.body.orders).toBe(statsBefore + 1);
     await expectCleanLedger(system, 'same order, three message ids', [orderId]);
+  });
+});
+
+/**
+ * The command style meets the same at-least-once delivery: a CreateInvoice or ShipOrder
+ * delivered again under its own message id is recognised by the inbox (no effect, no second
+ * reply); sent again under a new message id (Order asking twice), it finds the invoice or
+ * shipment made before and answers with it again, which Order absorbs.
+ */
+describe('end to end, fault: duplicate delivery of the commands', () => {
+  const COMMANDS = [
+    ['invoicing', 'invoicing.create-invoice', 'CreateInvoice', 'invoices'],
+    ['shipping', 'shipping.ship-order', 'ShipOrder', 'shipments'],
+  ] as const;
+  let system: RunningSystem;
+  let broker: TestBroker;
+  let wire: Spy;
+
+  beforeAll(async () => {
+    system = await startSystem({ label: 'e2e_fault_duplicate_commands' });
+    broker = await TestBroker.connect(system.vhost.url);
+    wire = await broker.spyOnEverything();
+  });
+
+  afterAll(async () => {
+    await broker?.close();
+    await system?.teardown();
+  });
+
+  /** Sends a command of the order again as it went over the wire, with `messageId` if given. */
+  const sendAgain = async (orderId: string, type: string, messageId?: string) => {
+    const [sent] = wire.messages.filter(
+      (m) => m.type === type && (m.body as { orderId?: string }).orderId === orderId,
+    );
+    const { exchange, routingKey } = Messages[type as 'CreateInvoice'];
+    await broker.publishRaw(exchange, routingKey, sent!.raw.content, {
+      ...sent!.raw.properties,
+      ...(messageId ? { messageId } : {}),
+    });
+  };
+
+  const handled = (service: 'invoicing' | 'shipping', queue: string, type: string) =>
+    Promise.all(
+      (['processed', 'duplicate'] as const).map((outcome) =>
+        consumed(system, service, { queue, type, outcome }),
+      ),
+    );
+
+  test('when CreateInvoice and ShipOrder arrive again under their own message ids, then the inboxes absorb them: one invoice, one shipment, no second reply', async () => {
+    const orderId = await placeOrder(system, { style: 'command' });
+    await orderCompleted(system, orderId);
+    for (const [service, queue, type, table] of COMMANDS) {
+      const [processed, duplicates] = await handled(service, queue, type);
+      await sendAgain(orderId, type);
+      await waitFor(`${type} handled again`, async () => {
+        const [, now] = await handled(service, queue, type);
+        return now === (duplicates ?? 0) + 1 || undefined;
+      });
+      expect((await handled(service, queue, type))[0]).toBe(processed);
+      expect(
+        await countOf(system, service, `SELECT count(*) AS n FROM ${table} WHERE order_id = $1`, [
+          orderId,
+        ]),
+      ).toBe(1);
+    }
+    // One message id per command on the wire, and no second reply.
+    await expectCleanLedger(system, 'commands delivered twice', [orderId], {
+      style: 'command',
+      wire: wire.messages,
+    });
+  });
+
+  test('when CreateInvoice and ShipOrder are sent again under new message ids, then nothing is made twice and Order absorbs the repeated replies', async () => {
+    const orderId = await placeOrder(system, { style: 'command' });
+    await orderCompleted(system, orderId);
+    const historyBefore = await system.databases.order.query(
+      'SELECT status FROM order_status_changes WHERE order_id = $1::uuid ORDER BY id',
+      [orderId],
+    );
+    for (const [, , type] of COMMANDS) await sendAgain(orderId, type, randomUUID());
+    // Each repeated command is answered again with what exists.
+    for (const reply of ['InvoiceCreated', 'ShipmentCreated']) {
+      await wire.waitForCount(
+        2,
+        (m) => m.type === reply && (m.body as { orderId?: string }).orderId === orderId,
+      );
+    }
+    // The ledger sees exactly what the test caused: each reply written twice (once per
+    // command); no second invoice, shipment or payment, no status entered twice.
+    await quiet(system);
+    const ledger = await checkLedger(system, [orderId], 'command');
+    expect(ledger).toMatchObject({ lost: [], miscounted: [], completed: 1 });
+    expect(ledger.doubled).toEqual([
+      { orderId, service: 'invoicing', count: 2, what: 'message InvoiceCreated' },
+      { orderId, service: 'shipping', count: 2, what: 'message ShipmentCreated' },
+    ]);
+    expect(
+      await system.databases.order.query(
+        'SELECT status FROM order_status_changes WHERE order_id = $1::uuid ORDER BY id',
+        [orderId],
+      ),
+    ).toEqual(historyBefore);
   });
 });
