@@ -193,3 +193,130 @@ describe('end to end, fault: poison messages', () => {
     ).toBe(0);
   });
 });
+
+/**
+ * The command style parks poison the same way: a CreateInvoice that can never be handled
+ * is parked in `invoicing.create-invoice.dead` at once with the reason, with no retry, no
+ * invoice and no reply, and the next command-style order completes once.
+ */
+describe('end to end, fault: poison commands', () => {
+  const queue = 'invoicing.create-invoice';
+  let system: RunningSystem;
+  let broker: TestBroker;
+
+  beforeAll(async () => {
+    system = await startSystem({ label: 'e2e_fault_poison_commands' });
+    broker = await TestBroker.connect(system.vhost.url);
+  });
+
+  afterAll(async () => {
+    await broker?.close();
+    await system?.teardown();
+  });
+
+  const aCreateInvoice = () => {
+    const order = aNewOrder();
+    return {
+      orderId: order.orderId,
+      customerId: order.customerId,
+      items: order.items,
+      totalCents: order.totalCents,
+      currency: order.currency,
+    };
+  };
+  const commandPoisons: Poison[] = [
+    [
+      'invalid JSON',
+      Buffer.from('{"orderId": "not closed'),
+      'CreateInvoice',
+      'order',
+      true,
+      /body is not valid JSON/,
+    ],
+    [
+      'valid JSON of the wrong schema',
+      Buffer.from(JSON.stringify({ orderId: 42 })),
+      'CreateInvoice',
+      'order',
+      true,
+      /invalid CreateInvoice payload/,
+    ],
+    [
+      'an unknown type',
+      Buffer.from(JSON.stringify(aCreateInvoice())),
+      'InvoiceEverything',
+      'order',
+      true,
+      /unknown message type "InvoiceEverything"/,
+    ],
+    [
+      'a sender not allowed to send CreateInvoice',
+      Buffer.from(JSON.stringify(aCreateInvoice())),
+      'CreateInvoice',
+      'shipping',
+      true,
+      /CreateInvoice may not be sent by shipping/,
+    ],
+    [
+      'no userId, so an unverifiable sender',
+      Buffer.from(JSON.stringify(aCreateInvoice())),
+      'CreateInvoice',
+      'order',
+      false,
+      /CreateInvoice has no userId/,
+    ],
+  ].map(([name, body, type, appId, withUserId, error]) => ({
+    name,
+    messageId: randomUUID(),
+    body,
+    type,
+    appId,
+    withUserId,
+    error,
+  })) as Poison[];
+
+  test.each(commandPoisons)(
+    'when a command with $name arrives where CreateInvoice travels, then Invoicing parks it as invalid with the error, without retry, effect or reply',
+    async (poison) => {
+      await broker.publishRaw(
+        Exchanges.invoicingCommands.name,
+        Messages.CreateInvoice.routingKey,
+        poison.body,
+        {
+          contentType: JSON_CONTENT_TYPE,
+          persistent: true,
+          type: poison.type,
+          messageId: poison.messageId,
+          correlationId: randomUUID(),
+          appId: poison.appId,
+          replyTo: Exchanges.orderReplies.name,
+          ...(poison.withUserId ? { userId: broker.user } : {}),
+          timestamp: Math.floor(Date.now() / 1000),
+        },
+      );
+      const dead = `${queue}.dead`;
+      await waitFor(`the command parked in ${dead}`, async () => (await broker.depth(dead)) >= 1);
+      const [parked] = (await broker.drain(dead)) as [ReceivedMessage];
+      expect(parked.raw.properties.messageId).toBe(poison.messageId);
+      const headers = parked.raw.properties.headers ?? {};
+      expect(headers['x-dead-reason']).toBe('invalid');
+      expect(String(headers['x-last-error'])).toMatch(poison.error);
+    },
+  );
+
+  test('when the poison commands were parked, then none was retried or answered, and the next command-style order completes once', async () => {
+    const orderId = await placeOrder(system, { style: 'command' });
+    await orderCompleted(system, orderId);
+    await expectCleanLedger(system, 'good order after poison commands', [orderId], {
+      style: 'command',
+    });
+    expect(await consumed(system, 'invoicing', { queue, outcome: 'dead-lettered' })).toBe(
+      commandPoisons.length,
+    );
+    expect(await consumed(system, 'invoicing', { queue, outcome: 'retried' })).toBe(0);
+    expect(await consumed(system, 'invoicing', { queue, outcome: 'processed' })).toBe(1);
+    expect(
+      await countOf(system, 'invoicing', 'SELECT count(*) AS n FROM outbox_messages', []),
+    ).toBe(1);
+  });
+});
