@@ -10,7 +10,7 @@ import {
   type Spy,
 } from '@app/testing';
 import { counterValue, expectCleanLedger } from './helpers';
-import { crashLines, isRunning } from './support';
+import { allCompleted, crashLines, isRunning } from './support';
 
 /**
  * The network to the broker goes silent: every service reaches RabbitMQ through a TCP
@@ -74,17 +74,7 @@ describe('fault: the broker is blackholed (no RST, no FIN) while orders flow', (
     return ids;
   };
   const completed = (orderIds: string[], timeoutMs: number) =>
-    waitFor(
-      `all ${orderIds.length} orders to complete`,
-      async () => {
-        const [row] = await system.databases.order.query<{ n: string }>(
-          `SELECT count(*) AS n FROM orders WHERE id = ANY($1::uuid[]) AND status = 'COMPLETED'`,
-          [orderIds],
-        );
-        return Number(row?.n) === orderIds.length;
-      },
-      { timeoutMs, intervalMs: 250 },
-    );
+    allCompleted(system, orderIds, timeoutMs);
   const readinessOf = async (service: (typeof ServiceNames)[number]) => {
     const response = await fetch(`${system.url(service)}/health/ready`, {
       signal: AbortSignal.timeout(3_000),

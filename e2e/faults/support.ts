@@ -180,17 +180,12 @@ export function gate(): { opened: Promise<void>; open: () => void } {
   return { opened, open };
 }
 
-/**
- * Waits until every order is COMPLETED, every queue is idle and every service's books hold
- * every order, then returns the ledger of both styles together (each order checked in the
- * style Order recorded for it), whose `doubled` and `miscounted` the caller asserts empty.
- */
-export async function settledLedger(
+/** Waits until every order of `orderIds` is COMPLETED in Order's own database. */
+export async function allCompleted(
   system: RunningSystem,
   orderIds: string[],
   timeoutMs: number,
-  options: LedgerOptions = {},
-): Promise<Ledger> {
+): Promise<void> {
   await waitFor(
     `all ${orderIds.length} orders to complete`,
     async () => {
@@ -202,6 +197,20 @@ export async function settledLedger(
     },
     { timeoutMs, intervalMs: 250 },
   );
+}
+
+/**
+ * Waits until every order is COMPLETED, every queue is idle and every service's books hold
+ * every order, then returns the ledger of both styles together (each order checked in the
+ * style Order recorded for it), whose `doubled` and `miscounted` the caller asserts empty.
+ */
+export async function settledLedger(
+  system: RunningSystem,
+  orderIds: string[],
+  timeoutMs: number,
+  options: LedgerOptions = {},
+): Promise<Ledger> {
+  await allCompleted(system, orderIds, timeoutMs);
   await quiet(system, timeoutMs);
   const rows = await system.databases.order.query<{ id: string; style: 'event' | 'command' }>(
     'SELECT id, style FROM orders WHERE id = ANY($1::uuid[])',
