@@ -1,10 +1,18 @@
 import type { z } from 'zod';
 import { MessagingStyleSchema } from '@app/contracts';
-import { loadServiceConfig, serviceEnvSchema } from '@app/runtime';
+import { env, loadServiceConfig, serviceEnvSchema } from '@app/runtime';
 
 export const ConfigSchema = serviceEnvSchema('order', 3001).extend({
   /** The style of orders that do not choose one. */
   MESSAGING_STYLE: MessagingStyleSchema.default('event'),
+  /**
+   * Admission control: `POST /orders` answers 503 with `Retry-After` while this many orders
+   * are open (accepted, not yet COMPLETED, CANCELLED or FAILED), so overload queues a
+   * bounded backlog instead of starving the consumers that complete it.
+   */
+  MAX_OPEN_ORDERS: env.positiveInt(2000),
+  /** How often the open orders are counted for admission control. */
+  OPEN_ORDERS_COUNT_INTERVAL_MS: env.positiveInt(200),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -6,6 +6,7 @@ import { readConfig, type Config } from './config';
 import { OrderRepository, idempotencyKeyRetention } from './data-access/order.repository';
 import { createDatabase } from './data-access/prisma';
 import { recordUndeliverable } from './domain/record-outcome.use-case';
+import { OpenOrdersLimit } from './entry-points/http/admission';
 import { ordersRouter } from './entry-points/http/orders.routes';
 import { subscriptions } from './entry-points/messaging/subscriptions';
 
@@ -38,9 +39,18 @@ export function start(
           (order.updatedAt.getTime() - order.createdAt.getTime()) / 1000,
         ),
       );
+      const admission = new OpenOrdersLimit({
+        countOpen: () => orders.countOpen(),
+        limit: config.MAX_OPEN_ORDERS,
+        refreshMs: config.OPEN_ORDERS_COUNT_INTERVAL_MS,
+        logger,
+        registry,
+      });
+      admission.start();
       return {
         subscriptions: subscriptions(orders),
-        router: ordersRouter({ orders, defaultStyle: config.MESSAGING_STYLE }),
+        router: ordersRouter({ orders, admission, defaultStyle: config.MESSAGING_STYLE }),
+        stop: () => admission.stop(),
         // A command nobody can receive: its recipient was never deployed.
         onReturned: async (message) => {
           const orderId = message.properties.correlationId;

@@ -191,6 +191,9 @@ function toProblem(err: unknown): {
       detail: err.detail,
       code: err.code,
       ...(err.options.errors ? { errors: err.options.errors } : {}),
+      ...(err.options.retryAfterSeconds === undefined
+        ? {}
+        : { retryAfterSeconds: err.options.retryAfterSeconds }),
     };
   }
   const parserError = err as BodyParserError;

@@ -14,7 +14,12 @@ export class AppError extends Error {
     readonly code: string,
     readonly status: number,
     readonly detail: string,
-    readonly options: { cause?: unknown; errors?: FieldProblem[] } = {},
+    readonly options: {
+      cause?: unknown;
+      errors?: FieldProblem[];
+      /** Sent as `Retry-After`: the request may well succeed if repeated after it. */
+      retryAfterSeconds?: number;
+    } = {},
   ) {
     super(detail, { cause: options.cause });
     this.name = 'AppError';

@@ -30,6 +30,8 @@ export interface ServiceParts {
   router: Router;
   /** Called for a `mandatory` message the broker returned as unroutable. */
   onReturned?: (message: OutgoingMessage) => Promise<void>;
+  /** Ends the service's own background work; called once HTTP stopped taking requests. */
+  stop?: () => Promise<void>;
 }
 
 export interface StartServiceOptions {
@@ -124,6 +126,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     port,
     async stop() {
       await closeServer(server);
+      await parts.stop?.();
       await messaging.stop();
       await retention.stop();
       await db.$disconnect();

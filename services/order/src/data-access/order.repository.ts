@@ -97,6 +97,16 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
     return row ? { order: toOrder(row), requestHash: row.requestHash } : undefined;
   }
 
+  /** Orders accepted and not yet terminal (read through the partial index `orders_open_idx`). */
+  async countOpen(): Promise<number> {
+    const [row] = await this.db.$queryRawUnsafe<{ open: number }[]>(
+      `SELECT count(*)::int AS open FROM orders WHERE status NOT IN (${[...TerminalStatuses]
+        .map((status) => `'${status}'`)
+        .join(', ')})`,
+    );
+    return row?.open ?? 0;
+  }
+
   /** Newest first; the cursor is opaque to clients. */
   async list(limit: number, cursor?: string): Promise<OrderPage> {
     const after = cursor ? decodeCursor(cursor) : undefined;

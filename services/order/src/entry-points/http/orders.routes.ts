@@ -9,14 +9,26 @@ import { AppError, parseInput } from '@app/http';
 import { InvalidCursorError, type OrderRepository } from '../../data-access/order.repository';
 import type { Order } from '../../domain/order';
 import { placeOrder, type PlaceOrderDeps } from '../../domain/place-order.use-case';
+import type { OpenOrdersLimit } from './admission';
 
-export function ordersRouter(deps: PlaceOrderDeps & { orders: OrderRepository }): Router {
+export function ordersRouter(
+  deps: PlaceOrderDeps & { orders: OrderRepository; admission: OpenOrdersLimit },
+): Router {
   const router = Router();
 
   router.post('/orders', async (req, res) => {
-    const body = parseInput(PlaceOrderRequestSchema, req.body ?? undefined);
-    const key = parseInput(IdempotencyKeySchema, req.get('idempotency-key'), 'Idempotency-Key');
-    const result = await placeOrder(deps, body, key);
+    // First, before any parsing or database work: under overload a refusal must be cheap.
+    const admission = deps.admission.admit();
+    let result: Awaited<ReturnType<typeof placeOrder>>;
+    try {
+      const body = parseInput(PlaceOrderRequestSchema, req.body ?? undefined);
+      const key = parseInput(IdempotencyKeySchema, req.get('idempotency-key'), 'Idempotency-Key');
+      result = await placeOrder(deps, body, key);
+    } catch (err) {
+      admission.settle(false);
+      throw err;
+    }
+    admission.settle(result.kind === 'placed');
     switch (result.kind) {
       case 'key-reused':
         throw new AppError(
