@@ -45,10 +45,12 @@ export class ServiceProcess {
     env: Record<string, string>,
     port: number,
     label?: string,
+    /** Arguments for node itself, before the script (`--cpu-prof`, which NODE_OPTIONS refuses). */
+    nodeArgs: string[] = [],
   ): ServiceProcess {
     const child = spawn(
       process.execPath,
-      [path.join(REPO_ROOT, 'services', service, 'dist', 'main.js')],
+      [...nodeArgs, path.join(REPO_ROOT, 'services', service, 'dist', 'main.js')],
       {
         cwd: REPO_ROOT,
         env: {
@@ -78,20 +80,22 @@ export class ServiceProcess {
     return this.child.exitCode !== null || this.child.signalCode !== null;
   }
 
+  /** Waits until `/health/ready` answers 200; throws at once if the process exits first. */
   async waitUntilReady(timeoutMs = 30_000): Promise<void> {
-    await waitFor(
+    const outcome = await waitFor(
       `${this.service} to be ready`,
       async () => {
-        if (this.child.exitCode !== null) {
-          throw new Error(
-            `${this.service} exited with ${this.child.exitCode}:\n${this.output.slice(-20).join('\n')}`,
-          );
-        }
+        if (this.exited) return 'exited';
         const response = await fetch(`${this.url}/health/ready`).catch(() => undefined);
-        return response?.status === 200;
+        return response?.status === 200 ? 'ready' : undefined;
       },
       { timeoutMs, intervalMs: 100 },
     );
+    if (outcome === 'exited') {
+      throw new Error(
+        `${this.service} exited with ${this.child.exitCode ?? this.child.signalCode}:\n${this.output.slice(-20).join('\n')}`,
+      );
+    }
   }
 
   /** SIGTERM, then the exit code. */
