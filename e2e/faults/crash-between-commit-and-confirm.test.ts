@@ -9,7 +9,12 @@ import {
   placeOrder,
 } from './helpers';
 
-/** A row claimed by a relay that died is claimed again once its lease (30 s) ran out. */
+/**
+ * A row claimed by a relay that died is claimed again once its lease ran out: 3 s here
+ * (`OUTBOX_LEASE_MS` of the relay that claims it; 30 s by default), so the test does not
+ * wait out the default. The timeout only bounds a broken run.
+ */
+const LEASE_MS = 3_000;
 const LEASE_EXPIRY_TIMEOUT_MS = 60_000;
 
 interface OutboxRow extends Record<string, unknown> {
@@ -156,7 +161,10 @@ describe.each<MessagingStyle>(['event', 'command'])(
     test(
       `when Invoicing kills itself after ${invoicingSays} was confirmed but before marking it sent, then after a restart it publishes it again and Order absorbs the duplicate`,
       async () => {
-        await system.restart('invoicing', { FAULT_CRASH_AFTER_PUBLISH: 'true' });
+        await system.restart('invoicing', {
+          FAULT_CRASH_AFTER_PUBLISH: 'true',
+          OUTBOX_LEASE_MS: String(LEASE_MS),
+        });
         const crashing = system.services.invoicing;
         const duplicatesBefore = await consumed(system, 'order', {
           queue: orderHearsIn,
