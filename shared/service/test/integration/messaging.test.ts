@@ -391,6 +391,36 @@ describe('messaging against a real broker and database', () => {
       }
     });
 
+    test('when commits keep waking the relay, then each row is claimed and published once and every row ends marked sent (marks ride along with the next claim)', async () => {
+      const messages = Array.from({ length: 200 }, () => {
+        const order = aNewOrder();
+        return buildMessage('NewOrder', order, 'order', { correlationId: order.orderId });
+      });
+      const ids = messages.map((m) => m.messageId);
+
+      // One commit and one wake-up per row, as under load: the relay is woken while busy.
+      await Promise.all(
+        messages.map(async (message) => {
+          await inTransaction(pool, (tx) => addToOutbox(tx, message));
+          messaging.outboxWritten();
+        }),
+      );
+
+      const received = await orderEvents.waitForCount(200, (m) =>
+        ids.includes(String(m.raw.properties.messageId)),
+      );
+      await waitFor(
+        'every row to be marked sent',
+        async () => (await unsent(db, ids)).length === 0,
+      );
+      const rows = await db.query<{ attempts: number; n: string }>(
+        'SELECT attempts, count(*) AS n FROM outbox_messages WHERE message_id = ANY($1::uuid[]) GROUP BY attempts',
+        [ids],
+      );
+      expect(rows).toEqual([{ attempts: 1, n: '200' }]);
+      expect(received).toHaveLength(200);
+    });
+
     test('when a command has no queue bound to receive it, then the broker returns it and onReturned is told', async () => {
       const order = aNewOrder();
       const command = buildMessage(
