@@ -33,6 +33,8 @@ export interface ConsumerOptions {
   faults?: FaultSwitches;
   /** Deliveries handled at once across all queues; keep it below the database pool size. */
   maxConcurrentHandlers?: number;
+  /** Replicas of each quorum queue declared (RABBITMQ_QUORUM_REPLICAS); unset: the broker's default. */
+  quorumReplicas?: number | undefined;
 }
 
 /**
@@ -77,6 +79,7 @@ export class Consumer {
             this.retryDelaysMs,
             {
               service: options.service,
+              quorumReplicas: options.quorumReplicas,
               connection: options.connection.channelModel(),
               onWait: (exchange, attempt) => {
                 if (attempt === 1 || attempt % 10 === 0) {
@@ -170,7 +173,7 @@ export class Consumer {
         probe,
         { name: subscription.queue, bindings: bindingsOf(subscription) },
         this.retryDelaysMs,
-        { service: this.options.service },
+        { service: this.options.service, quorumReplicas: this.options.quorumReplicas },
       );
     } finally {
       await probe.close().catch(() => undefined);

@@ -20,7 +20,12 @@ export {
   type OutgoingMessage,
   type OutgoingProperties,
 } from './message';
-export { createMessagingMetrics, type MessagingMetrics, type QueueDepth } from './metrics';
+export {
+  createMessagingMetrics,
+  registerConnectionMetrics,
+  type MessagingMetrics,
+  type QueueDepth,
+} from './metrics';
 export { BrokerPermissions } from './permissions';
 export { Publisher, type PublishResult } from './publisher';
 export {

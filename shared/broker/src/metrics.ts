@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { BrokerConnection } from './connection';
 
 /** The messaging metrics of one service, registered on its registry. */
 export interface MessagingMetrics {
@@ -97,6 +98,37 @@ export function createMessagingMetrics(
       },
     }),
   };
+}
+
+/**
+ * The connection's history on the registry: `broker_reconnects_total` (connections made
+ * after the first) and `broker_connected_node{node}` (1 for the node connected to now,
+ * 0 for the other URLs; all 0 while disconnected), so a failover shows in `/metrics`.
+ */
+export function registerConnectionMetrics(registry: Registry, connection: BrokerConnection): void {
+  const reconnects = new Counter({
+    name: 'broker_reconnects_total',
+    help: 'Broker connections made after the first one (each lost connection that came back)',
+    registers: [registry],
+  });
+  connection.onConnect(({ reconnect }) => {
+    if (reconnect) reconnects.inc();
+  });
+  const nodes = connection.urls.map((url) => {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || (parsed.protocol === 'amqps:' ? 5671 : 5672)}`;
+  });
+  new Gauge({
+    name: 'broker_connected_node',
+    help: 'The broker node this process is connected to now (1), of the nodes it may use',
+    labelNames: ['node'],
+    registers: [registry],
+    collect() {
+      for (const node of new Set([...nodes, ...(connection.node ? [connection.node] : [])])) {
+        this.set({ node }, node === connection.node ? 1 : 0);
+      }
+    },
+  });
 }
 
 /** The promise's value, or undefined if it fails or takes longer than `ms`. */

@@ -49,7 +49,7 @@ const atLeastOnceDeadLettering = {
   'x-overflow': 'reject-publish',
 };
 
-const quorum = (args: Record<string, unknown> = {}): Options.AssertQueue => ({
+const quorumQueue = (args: Record<string, unknown> = {}): Options.AssertQueue => ({
   durable: true,
   arguments: { 'x-queue-type': 'quorum', ...args },
 });
@@ -153,8 +153,15 @@ export async function declareConsumerQueue(
     service?: string;
     connection?: ChannelModel;
     onWait?: (exchange: string, attempt: number) => void;
+    /** `x-quorum-initial-group-size` (RABBITMQ_QUORUM_REPLICAS); unset: the broker's default. */
+    quorumReplicas?: number | undefined;
   } = {},
 ): Promise<void> {
+  const replicas =
+    options.quorumReplicas === undefined
+      ? {}
+      : { 'x-quorum-initial-group-size': options.quorumReplicas };
+  const quorum = (args: Record<string, unknown> = {}) => quorumQueue({ ...replicas, ...args });
   const dead = deadLetterQueueOf(spec.name);
   const moves = moveExchangesOf(ownerOfQueue(spec.name));
   await channel.assertExchange(moves.retry, 'direct', { durable: true });

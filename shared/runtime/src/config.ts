@@ -49,6 +49,30 @@ export const env = {
         },
         { message: `must be a URL with scheme ${protocols.join(' or ')}` },
       ),
+  /**
+   * One URL, or several separated by commas (a broker cluster's nodes: a client fails over
+   * between them); each entry is checked, and a bad one is named in the error.
+   */
+  urlList: (protocols: string[], fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .superRefine((value, ctx) => {
+        const entries = splitUrlList(value);
+        const message = `must be a URL with scheme ${protocols.join(' or ')}`;
+        if (entries.length <= 1) {
+          if (!hasProtocol(entries[0] ?? '', protocols)) ctx.addIssue({ code: 'custom', message });
+          return;
+        }
+        entries.forEach((entry, index) => {
+          if (!hasProtocol(entry, protocols)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `entry ${index + 1} (${redactUrl(entry)}) ${message}`,
+            });
+          }
+        });
+      }),
   positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
   logLevel: () =>
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -72,6 +96,27 @@ export const env = {
       }),
 };
 
+/** The entries of a comma-separated URL list, trimmed, empty ones dropped. */
+export function splitUrlList(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+function hasProtocol(value: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
+  } catch {
+    return false;
+  }
+}
+
+/** An entry for an error message: the password never shown, even of a malformed URL. */
+function redactUrl(value: string): string {
+  return value.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+}
+
 const DURATION_UNITS: Record<string, number> = {
   ms: 1,
   s: 1_000,
@@ -88,7 +133,14 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
     LOG_LEVEL: env.logLevel(),
     DATABASE_URL: env.url(['postgresql', 'postgres'], localDatabaseUrl(service)),
     DB_POOL_SIZE: env.positiveInt(10),
-    RABBITMQ_URL: env.url(['amqp', 'amqps'], LOCAL_DEFAULTS.sharedBrokerUrl),
+    /** One broker URL, or a cluster's nodes comma-separated (the connection fails over between them). */
+    RABBITMQ_URL: env.urlList(['amqp', 'amqps'], LOCAL_DEFAULTS.sharedBrokerUrl),
+    /**
+     * `x-quorum-initial-group-size` of the quorum queues this service declares (3 on a
+     * three-node cluster). Unset: the broker's default. RabbitMQ refuses to re-declare a
+     * queue with another value, so change it only with fresh queues.
+     */
+    RABBITMQ_QUORUM_REPLICAS: z.coerce.number().int().min(1).max(9).optional(),
     /**
      * The AMQP heartbeat the service asks for. A connection the network left half-open (no
      * RST, no FIN) is noticed only by heartbeats, after two to three intervals; until then
@@ -197,24 +249,27 @@ export function refuseLocalDefaultsInProduction(
       problems.push(`${key}: must be set when NODE_ENV=production (local defaults are refused)`);
       continue;
     }
-    const url = safeUrl(value);
-    if (!url) continue; // the schema reports a malformed URL
-    const password = decodeURIComponent(url.password);
-    if (isLocalOnlyPassword(password)) {
-      problems.push(
-        `${key}: ${password ? 'a local-only default password' : 'no password'} is refused when NODE_ENV=production`,
-      );
-    }
-    if (key === 'RABBITMQ_URL' && service) {
-      const user = decodeURIComponent(url.username || 'guest');
-      if (user !== service) {
+    const entries = key === 'RABBITMQ_URL' ? splitUrlList(value) : [value];
+    for (const entry of entries) {
+      const url = safeUrl(entry);
+      if (!url) continue; // the schema reports a malformed URL
+      const password = decodeURIComponent(url.password);
+      if (isLocalOnlyPassword(password)) {
         problems.push(
-          `${key}: broker user ${user} is not this service's own user ${service}; a shared user is refused when NODE_ENV=production`,
+          `${key}: ${password ? 'a local-only default password' : 'no password'} is refused when NODE_ENV=production`,
         );
+      }
+      if (key === 'RABBITMQ_URL' && service) {
+        const user = decodeURIComponent(url.username || 'guest');
+        if (user !== service) {
+          problems.push(
+            `${key}: broker user ${user} is not this service's own user ${service}; a shared user is refused when NODE_ENV=production`,
+          );
+        }
       }
     }
   }
-  return problems;
+  return [...new Set(problems)];
 }
 
 /** Passwords that only the local set-up uses: never accepted in production. */

@@ -5,6 +5,7 @@ import {
   Publisher,
   createMessagingMetrics,
   declarePublisherExchanges,
+  registerConnectionMetrics,
   type FaultSwitches,
   type MessagingMetrics,
   type OutgoingMessage,
@@ -35,6 +36,8 @@ export interface MessagingOptions {
   /** Distinguishes instances of one service in the broker's connection list. */
   instance?: string;
   faults?: FaultSwitches;
+  /** Replicas of each quorum queue declared (RABBITMQ_QUORUM_REPLICAS). */
+  quorumReplicas?: number | undefined;
 }
 
 /**
@@ -62,6 +65,7 @@ export class Messaging {
       logger,
       heartbeatSeconds: options.heartbeatSeconds,
     });
+    registerConnectionMetrics(options.registry, this.connection);
     this.publisher = new Publisher(this.connection, logger, this.metrics, (channel) =>
       declarePublisherExchanges(channel, options.service, this.connection.channelModel()),
     );
@@ -93,6 +97,7 @@ export class Messaging {
         retryDelaysMs: options.retryDelaysMs,
         faults: options.faults,
         maxConcurrentHandlers: options.maxConcurrentHandlers,
+        quorumReplicas: options.quorumReplicas,
       });
     }
     if (options.outbox) {

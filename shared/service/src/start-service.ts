@@ -87,6 +87,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     retryDelaysMs: config.RETRY_DELAYS_MS,
     outboxPollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     outboxLeaseMs: config.OUTBOX_LEASE_MS,
+    quorumReplicas: config.RABBITMQ_QUORUM_REPLICAS,
     faults,
   });
   const parts = options.wire({ outboxWritten: () => messaging.outboxWritten(), registry });

@@ -390,3 +390,47 @@ describe('backoffDelay', () => {
     }
   });
 });
+
+describe('a broker cluster in RABBITMQ_URL', () => {
+  const schema = serviceEnvSchema('invoicing', 3002);
+  const nodes = [5681, 5682, 5683].map(
+    (port) => `amqp://invoicing:s3cret-from-vault@127.0.0.1:${port}/messaging`,
+  );
+
+  test('when RABBITMQ_URL lists three nodes, then the list is accepted as given', () => {
+    const config = loadConfig(schema, { RABBITMQ_URL: nodes.join(', ') });
+
+    expect(config.RABBITMQ_URL).toBe(nodes.join(', '));
+  });
+
+  test('when one entry of the list is not an AMQP URL, then the error names that entry without its password', () => {
+    const problems = problemsOf(() =>
+      loadConfig(schema, {
+        RABBITMQ_URL: `${nodes[0]},http://invoicing:s3cret-from-vault@127.0.0.1:15682,${nodes[2]}`,
+      }),
+    );
+
+    expect(problems).toEqual([
+      'RABBITMQ_URL: entry 2 (http://invoicing:***@127.0.0.1:15682) must be a URL with scheme amqp or amqps',
+    ]);
+  });
+
+  test('when one node of the list uses a local-only password, then production refuses it', () => {
+    const problems = problemsOf(() =>
+      loadServiceConfig('invoicing', schema, {
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgresql://invoicing_service:s3cret-from-vault@db:5432/invoicing',
+        RABBITMQ_URL: `${nodes[0]},amqp://invoicing:invoicing-local-only@127.0.0.1:5682/messaging`,
+      }),
+    );
+
+    expect(problems).toEqual([
+      'RABBITMQ_URL: a local-only default password is refused when NODE_ENV=production',
+    ]);
+  });
+
+  test('when RABBITMQ_QUORUM_REPLICAS is 3, then it is read as a number; unset, it stays unset', () => {
+    expect(loadConfig(schema, { RABBITMQ_QUORUM_REPLICAS: '3' }).RABBITMQ_QUORUM_REPLICAS).toBe(3);
+    expect(loadConfig(schema, {}).RABBITMQ_QUORUM_REPLICAS).toBeUndefined();
+  });
+});
