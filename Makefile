@@ -22,7 +22,7 @@ SCENARIO ?= all
 # `make down` (scripts/servers.sh). $(SERVERS) runs a command with their addresses.
 SERVERS := scripts/servers.sh run
 
-.PHONY: help install build servers setup up down logs status test test-containers lint typecheck demo bench soak chaos compose-config observability-check compose-up compose-down compose-test clean
+.PHONY: help install build servers setup up down logs status test test-containers lint typecheck demo bench soak chaos cluster-up cluster-down cluster-status cluster-test compose-config observability-check compose-up compose-down compose-test clean
 
 help: ## List the targets
 	@echo "usage: make <target>"
@@ -112,6 +112,27 @@ chaos: servers build ## Chaos run: CHAOS_ORDERS (1000) orders while services are
 	CI=true CHAOS_ORDERS="$(CHAOS_ORDERS)" CHAOS_RATE="$(CHAOS_RATE)" CHAOS_SEED="$(CHAOS_SEED)" \
 	  CHAOS_REPORTS_DIR=reports CHAOS_PROGRESS=1 \
 	  $(SERVERS) npx jest e2e/chaos --selectProjects e2e $(JEST_FLAGS)
+
+# Three RabbitMQ nodes beside the machine's broker (rabbit-a/b/c@localhost, AMQP 5681-5683,
+# management 15681-15683, data in .run/cluster; docs/cluster.md). `make cluster-test` runs the
+# full failover test (CLUSTER_ORDERS orders, two instances of the consumers and of Order)
+# with its report in reports/cluster-<time>/; it starts the cluster if none runs and, then,
+# removes it even when a step fails. Its short form runs in `make test`.
+CLUSTER_ORDERS ?= 1000
+cluster-up: ## Start the three-node RabbitMQ cluster (rabbit-a/b/c, ports 5681-5683) with the messaging vhost and users
+	scripts/cluster.sh up
+
+cluster-down: ## Stop exactly the three cluster nodes and delete .run/cluster (the machine's broker untouched)
+	scripts/cluster.sh down
+
+cluster-status: ## Show the cluster's nodes and the RABBITMQ_URL listing them
+	scripts/cluster.sh status
+
+cluster-test: servers build ## Failover under traffic: CLUSTER_ORDERS (1000) orders, leader node stopped and started, a second node stopped; ledger and report (reports/)
+	@started=0; if ! scripts/cluster.sh ctl -n rabbit-a@localhost -q ping >/dev/null 2>&1; then started=1; fi; \
+	  trap 'if [[ $$started == 1 ]]; then scripts/cluster.sh down; fi' EXIT; \
+	  CI=true CLUSTER_ORDERS="$(CLUSTER_ORDERS)" CLUSTER_FULL=1 CLUSTER_REPORTS_DIR=reports \
+	  $(SERVERS) npx jest e2e/cluster --selectProjects faults-serial --runInBand $(JEST_FLAGS)
 
 compose-config: ## Validate docker-compose.yml (no Docker engine needed)
 	$(COMPOSE) -f docker-compose.yml config -q
