@@ -4,6 +4,7 @@
 #   scripts/services.sh start [service...]   start, then wait until each /health/ready is 200
 #   scripts/services.sh stop [service...]    SIGTERM, wait up to 15 s, then SIGKILL
 #   scripts/services.sh status [service...]  process and readiness of each
+#   scripts/services.sh start invoicing-2    a second instance (port 3012), see service_of below
 #
 # Each service runs the same entry point as in the image: node services/<name>/dist/main.js.
 # Logs go to .run/logs/<name>.log (the previous run's log is kept as <name>.log.1),
@@ -27,9 +28,15 @@ die() {
 # ORDER for order. Bash 3.2 (macOS) cannot upper-case in an expansion.
 upper() { printf '%s' "$1" | tr '[:lower:]' '[:upper:]'; }
 
+# A further instance of a service is named <service>-<n> (n >= 2): `start invoicing-2` runs a
+# second Invoicing beside the first, on the service's port + 10 * (n - 1) (3012), with its own
+# pid file and log, INSTANCE_ID=invoicing-2, competing for the same queues.
+service_of() { if [[ $1 =~ ^(.+)-([0-9]+)$ ]]; then echo "${BASH_REMATCH[1]}"; else echo "$1"; fi; }
+instance_of() { if [[ $1 =~ -([0-9]+)$ ]]; then echo "${BASH_REMATCH[1]}"; else echo 1; fi; }
+
 port_of() {
   local default
-  case $1 in
+  case $(service_of "$1") in
     order) default=3001 ;;
     invoicing) default=3002 ;;
     shipping) default=3003 ;;
@@ -39,8 +46,8 @@ port_of() {
     *) die "unknown service '$1' (known: ${ALL_SERVICES[*]})" ;;
   esac
   local var
-  var="$(upper "$1")_PORT"
-  echo "${!var:-$default}"
+  var="$(upper "$(service_of "$1")")_PORT"
+  echo $((${!var:-$default} + 10 * ($(instance_of "$1") - 1)))
 }
 
 # Milliseconds on a sub-second clock; $SECONDS would cut a deadline short by up to 1 s.
@@ -66,7 +73,7 @@ running_pid() {
   [[ -f $file ]] || return 1
   pid=$(<"$file")
   [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  ps -p "$pid" -o args= 2>/dev/null | grep -q "services/$1/dist/main.js" || return 1
+  ps -p "$pid" -o args= 2>/dev/null | grep -q "services/$(service_of "$1")/dist/main.js" || return 1
   echo "$pid"
 }
 
@@ -89,7 +96,7 @@ show_log_tail() {
 start_one() {
   local name=$1 port main log pid db_var
   port=$(port_of "$name")
-  main="services/$name/dist/main.js"
+  main="services/$(service_of "$name")/dist/main.js"
   log=$(log_file "$name")
 
   if pid=$(running_pid "$name"); then
@@ -104,12 +111,13 @@ start_one() {
   fi
 
   if [[ -f $log ]]; then mv -f "$log" "$log.1"; fi
-  db_var="$(upper "$name")_DATABASE_URL"
-  broker_var="$(upper "$name")_RABBITMQ_URL"
+  db_var="$(upper "$(service_of "$name")")_DATABASE_URL"
+  broker_var="$(upper "$(service_of "$name")")_RABBITMQ_URL"
   # A DATABASE_URL exported in the shell would point every service at one database.
   local -a env_vars=(-u DATABASE_URL -u RABBITMQ_URL "PORT=$port")
   # A workshop/dev path: FAULT_* and /admin/faults work here (services refuse them otherwise).
   env_vars+=("ALLOW_FAULT_SWITCHES=${ALLOW_FAULT_SWITCHES:-true}")
+  if [[ $(instance_of "$name") != 1 ]]; then env_vars+=("INSTANCE_ID=$name"); fi
   if [[ -n ${!db_var:-} ]]; then env_vars+=("DATABASE_URL=${!db_var}"); fi
   # The dashboard reads every service's HTTP API, wherever its port was moved.
   if [[ $name == dashboard ]]; then
@@ -249,7 +257,16 @@ main() {
   local command=${1:-}
   shift || true
   local -a services=("$@")
-  ((${#services[@]} > 0)) || services=("${ALL_SERVICES[@]}")
+  if ((${#services[@]} == 0)); then
+    services=("${ALL_SERVICES[@]}")
+    # `stop` and `status` without names also take the further instances (invoicing-2).
+    if [[ $command != start ]]; then
+      local file
+      for file in "$RUN_DIR"/*-[0-9]*.pid; do
+        [[ -f $file ]] && services+=("$(basename "$file" .pid)")
+      done
+    fi
+  fi
   local name
   for name in "${services[@]}"; do port_of "$name" >/dev/null; done
 
