@@ -22,6 +22,8 @@ const { BrokerPermissions: PERMISSIONS } = await import(
 const { ObserverQueue, observerBindings } = await import(
   path.join(root, 'shared/broker/dist/observer.js')
 );
+// Order's event history, a stream subscribers may read to catch up (docs/backfill.md).
+const { OrderHistory } = await import(path.join(root, 'shared/broker/dist/history.js'));
 
 const vhost = LOCAL_DEFAULTS.brokerVhost;
 
@@ -62,15 +64,31 @@ const definitions = {
       auto_delete: false,
       arguments: ObserverQueue.arguments,
     },
+    {
+      name: OrderHistory.name,
+      vhost,
+      durable: true,
+      auto_delete: false,
+      arguments: OrderHistory.arguments,
+    },
   ],
-  bindings: observerBindings().map(({ exchange, routingKey }) => ({
-    source: exchange,
-    vhost,
-    destination: ObserverQueue.name,
-    destination_type: 'queue',
-    routing_key: routingKey,
-    arguments: {},
-  })),
+  bindings: observerBindings()
+    .map(({ exchange, routingKey }) => ({
+      source: exchange,
+      vhost,
+      destination: ObserverQueue.name,
+      destination_type: 'queue',
+      routing_key: routingKey,
+      arguments: {},
+    }))
+    .concat({
+      source: OrderHistory.exchange,
+      vhost,
+      destination: OrderHistory.name,
+      destination_type: 'queue',
+      routing_key: OrderHistory.routingKey,
+      arguments: {},
+    }),
 };
 // `monitoring`: the dashboard may read queue depths and rates from the management API.
 definitions.users.push({

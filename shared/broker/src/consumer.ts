@@ -9,6 +9,7 @@ import { InvalidMessageError } from './errors';
 import type { FaultSwitches } from './faults';
 import type { MessagingMetrics, QueueDepth } from './metrics';
 import { RetryHeaders, ack, moveTo, parkedHeaders } from './settle';
+import { queueExists } from './history';
 import { bindingsOf, type Subscription } from './subscription';
 import {
   DEFAULT_RETRY_DELAYS_MS,
@@ -19,6 +20,28 @@ import {
 
 /** The first pause before declaring a queue again whose consumer the broker cancelled. */
 const RESUBSCRIBE_FIRST_DELAY_MS = 500;
+
+/** How long a backfill keeps reading the stream after it met the seam (see `backfill`). */
+const SEAM_MARGIN_MS = 1_000;
+
+/** Messages a seam probe takes from the live queue's head (and hands back) to find an original. */
+const SEAM_PROBE_MESSAGES = 50;
+
+/** Probes of the live queue's head that found messages; each returns them (one more delivery). */
+const SEAM_PROBES_MAX = 3;
+
+/**
+ * The empty queue whose existence records that `queue` finished its backfill: broker-side
+ * state, so any service can opt in without a table, and gone with the vhost.
+ */
+export const backfilledMarkerOf = (queue: string): string => `${queue}.backfilled`;
+
+/** A backfill under way: the stream, messages read so far and, after a failure, why. */
+interface BackfillState {
+  stream: string;
+  read: number;
+  problem?: string;
+}
 
 export interface ConsumerOptions {
   /** The consuming service: it owns the queues and the exchanges named after it. */
@@ -35,6 +58,11 @@ export interface ConsumerOptions {
   maxConcurrentHandlers?: number;
   /** Replicas of each quorum queue declared (RABBITMQ_QUORUM_REPLICAS); unset: the broker's default. */
   quorumReplicas?: number | undefined;
+  /**
+   * A backfill takes the history stream's end as reached when it delivers nothing for this
+   * long while no message of it is in flight (default 1,000 ms; see `backfill`).
+   */
+  backfillIdleMs?: number;
 }
 
 /**
@@ -46,7 +74,7 @@ export interface ConsumerOptions {
 export class Consumer {
   private readonly channel: ChannelWrapper;
   private readonly retryDelaysMs: readonly number[];
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly consumerTags = new Map<ConfirmChannel, string[]>();
   private stopping = false;
   private consuming = false;
@@ -55,6 +83,9 @@ export class Consumer {
   private statsChannel: Promise<Channel> | undefined;
   /** Queues whose consumer the broker cancelled, with why they are not consumed again yet. */
   private readonly deaf = new Map<string, string>();
+  /** Queues catching up from a history stream before they are consumed. */
+  private readonly backfills = new Map<string, BackfillState>();
+  private readonly backfillChannels = new Set<ConfirmChannel>();
 
   constructor(private readonly options: ConsumerOptions) {
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
@@ -72,7 +103,12 @@ export class Consumer {
         const tags: string[] = [];
         this.consumerTags.set(channel, tags);
         this.deaf.clear();
+        this.backfills.clear();
         for (const subscription of options.subscriptions) {
+          // Asked before the queue is declared: a queue made now has missed everything before.
+          const backfill = subscription.backfillFrom
+            ? await this.backfillNeeded(subscription.queue)
+            : false;
           await declareConsumerQueue(
             channel,
             { name: subscription.queue, bindings: bindingsOf(subscription) },
@@ -92,6 +128,10 @@ export class Consumer {
             },
           );
           if (this.stopping) continue;
+          if (backfill && subscription.backfillFrom) {
+            this.startBackfill(channel, subscription, subscription.backfillFrom);
+            continue;
+          }
           await this.subscribe(channel, subscription);
         }
         this.consuming = true;
@@ -111,7 +151,211 @@ export class Consumer {
    * and re-subscribing has not worked yet), each with the reason: readiness names them.
    */
   queueProblems(): Record<string, string> {
-    return Object.fromEntries(this.deaf);
+    const backfilling = [...this.backfills].map(([queue, state]): [string, string] => [
+      queue,
+      `backfilling ${queue} from ${state.stream}: ${state.read} messages read` +
+        (state.problem ? `; ${state.problem}` : ''),
+    ]);
+    return Object.fromEntries([...this.deaf, ...backfilling]);
+  }
+
+  /**
+   * Whether `queue` still has to catch up: always when it does not exist yet (it has missed
+   * everything before), else unless its backfilled marker says an earlier run finished. A
+   * run cut short (crash, lost connection) left no marker and starts again from the first
+   * offset; the inbox absorbs what it handled before.
+   */
+  private async backfillNeeded(queue: string): Promise<boolean> {
+    const connection = this.options.connection.channelModel();
+    if (!connection) throw new Error('not connected');
+    if (!(await queueExists(connection, queue))) return true;
+    return !(await queueExists(connection, backfilledMarkerOf(queue)));
+  }
+
+  /**
+   * Backfills `subscription` from `stream` on a channel of its own, then records it done and
+   * consumes the live queue on `channel`. A failed backfill (a refused stream, a handler
+   * that could not settle) starts again with backoff while `channel` lives; a lost
+   * connection ends it, and the next connection's setup decides afresh.
+   */
+  private startBackfill(channel: ConfirmChannel, subscription: Subscription, stream: string): void {
+    const { logger } = this.options;
+    const { queue } = subscription;
+    const state: BackfillState = { stream, read: 0 };
+    this.backfills.set(queue, state);
+    const current = () =>
+      !this.stopping && this.consumerTags.has(channel) && this.backfills.get(queue) === state;
+    void (async () => {
+      for (let attempt = 1; current(); attempt += 1) {
+        const started = Date.now();
+        try {
+          logger.info({ queue, stream, attempt }, 'backfilling from the history stream');
+          const result = await this.backfill(subscription, stream, state);
+          if (!current()) return;
+          await channel.assertQueue(backfilledMarkerOf(queue), {
+            durable: true,
+            arguments: { 'x-queue-type': 'classic', 'x-max-length': 0 },
+          });
+          this.backfills.delete(queue);
+          logger.info(
+            { queue, stream, ...result, seconds: (Date.now() - started) / 1000 },
+            'backfill finished; consuming the live queue',
+          );
+          await this.subscribe(channel, subscription);
+          return;
+        } catch (err) {
+          if (!current()) return;
+          state.problem = `failed (${err instanceof Error ? err.message : String(err)}); retrying`;
+          logger.error({ err, queue, stream, attempt }, 'backfill failed; will start again');
+          await delay(backoffDelay(attempt, RESUBSCRIBE_FIRST_DELAY_MS, 30_000));
+          state.read = 0;
+        }
+      }
+    })().catch((err: unknown) => logger.error({ err, queue }, 'backfill ended unexpectedly'));
+  }
+
+  /**
+   * Reads `stream` from its first offset and handles each message as if it came from the
+   * live queue (same handlers, same inbox name), skipping types the queue does not take.
+   *
+   * Where it stops (the seam): the live queue was bound before this starts, so every
+   * message routed since is in the queue too, and only those routed before need reading
+   * here. Stopping anywhere after the last of them loses nothing (what is read twice is
+   * absorbed by the inbox); stopping before one leaves a gap. It stops at whichever comes
+   * first:
+   * - the stream's end: nothing delivered for `backfillIdleMs` while nothing was in flight.
+   *   Everything routed before the bind was in the stream long before;
+   * - the seam message, plus a margin: the first original message (not a copy moved back by
+   *   a retry) found at the live queue's head, taken with basic.get and handed straight back
+   *   (one extra delivery count on it, `redelivered` on its next delivery). It was routed
+   *   after the bind, so it sits in the stream after everything routed before; reading on
+   *   for `SEAM_MARGIN_MS` more covers a message still on its way inside the broker.
+   * Resolves once every message read was settled (acked, retried or parked); throws when
+   * one could not be, so the whole backfill runs again rather than leave a hole.
+   */
+  private async backfill(
+    subscription: Subscription,
+    stream: string,
+    state: BackfillState,
+  ): Promise<{ read: number; seam: string }> {
+    const { options } = this;
+    const connection = options.connection.channelModel();
+    if (!connection) throw new Error('not connected');
+    const idleMs = options.backfillIdleMs ?? 1_000;
+    const channel = await connection.createConfirmChannel();
+    channel.on('error', (err: Error) => options.logger.warn({ err }, 'backfill channel error'));
+    this.backfillChannels.add(channel);
+    const inFlight = new Set<Promise<boolean>>();
+    let unsettled = 0;
+    let seam: string | undefined;
+    let probes = 0;
+    let seamMetAt: number | undefined;
+    let stoppedBy = 'the end of the stream';
+    try {
+      // A stream consumer needs a prefetch and manual acks; an ack only gives credit back.
+      await channel.prefetch(options.prefetch ?? 10);
+      await new Promise<void>((resolve, reject) => {
+        let finished = false;
+        let idle: NodeJS.Timeout | undefined;
+        let probing = false;
+        const finish = (err?: Error) => {
+          if (finished) return;
+          finished = true;
+          clearTimeout(idle);
+          clearInterval(prober);
+          if (err) reject(err);
+          else resolve();
+        };
+        const armIdle = () => {
+          clearTimeout(idle);
+          if (inFlight.size === 0) idle = setTimeout(() => finish(), idleMs);
+        };
+        const probe = async () => {
+          if (seam !== undefined || probing || probes >= SEAM_PROBES_MAX || finished) return;
+          probing = true;
+          try {
+            const found = await this.seamOf(connection, subscription.queue);
+            if (found.taken > 0) probes += 1;
+            seam = found.seam;
+          } catch (err) {
+            options.logger.warn({ err }, 'could not look at the live queue for the seam');
+          } finally {
+            probing = false;
+          }
+        };
+        const prober = setInterval(() => void probe(), idleMs);
+        channel.on('close', () => finish(new Error('backfill channel closed')));
+        void probe()
+          .then(() =>
+            channel.consume(
+              stream,
+              (delivery) => {
+                if (finished || this.stopping) return;
+                if (!delivery) {
+                  finish(new Error(`the broker cancelled the consumer of ${stream}`));
+                  return;
+                }
+                clearTimeout(idle);
+                state.read += 1;
+                const id = delivery.properties.messageId as unknown;
+                if (seam !== undefined && id === seam) seamMetAt ??= Date.now();
+                const work = this.limited(() =>
+                  this.traced(channel, subscription, delivery, 'backfill'),
+                );
+                this.track(work);
+                inFlight.add(work);
+                void work.then((settled) => {
+                  inFlight.delete(work);
+                  if (!settled) unsettled += 1;
+                  if (!finished) armIdle();
+                });
+                if (seamMetAt !== undefined && Date.now() - seamMetAt >= SEAM_MARGIN_MS) {
+                  stoppedBy = `the seam ${seam ?? ''}`;
+                  finish();
+                }
+              },
+              { noAck: false, arguments: { 'x-stream-offset': 'first' } },
+            ),
+          )
+          .then(armIdle, (err: Error) => finish(err));
+      });
+      await Promise.allSettled([...inFlight]);
+      if (unsettled > 0) throw new Error(`${unsettled} backfilled messages could not be settled`);
+      return { read: state.read, seam: stoppedBy };
+    } finally {
+      this.backfillChannels.delete(channel);
+      await channel.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * The id of the first original message at the live queue's head (undefined if none):
+   * takes up to `SEAM_PROBE_MESSAGES` without acking and hands them all back. A copy this
+   * service moved back through its retry exchange is no seam: its original was routed
+   * long before.
+   */
+  private async seamOf(
+    connection: NonNullable<ReturnType<BrokerConnection['channelModel']>>,
+    queue: string,
+  ): Promise<{ seam: string | undefined; taken: number }> {
+    const probe = await connection.createChannel();
+    probe.on('error', () => undefined);
+    try {
+      let seam: string | undefined;
+      let taken = 0;
+      while (seam === undefined && taken < SEAM_PROBE_MESSAGES) {
+        const message = await probe.get(queue, { noAck: false });
+        if (!message) break;
+        taken += 1;
+        const copied = message.properties.headers?.[RetryHeaders.originalUserId] !== undefined;
+        const id: unknown = message.properties.messageId;
+        if (!copied && typeof id === 'string' && id !== '') seam = id;
+      }
+      if (taken > 0) probe.nackAll(true);
+      return { seam, taken };
+    } finally {
+      await probe.close().catch(() => undefined);
+    }
   }
 
   /**
@@ -238,6 +482,8 @@ export class Consumer {
       for (const tag of tags) await channel.cancel(tag).catch(() => undefined);
     }
     await Promise.allSettled([...this.inFlight]);
+    // A backfill cut short leaves no marker: the next start reads the stream again.
+    for (const channel of this.backfillChannels) await channel.close().catch(() => undefined);
     const stats = this.statsChannel;
     this.statsChannel = undefined;
     await stats?.then((channel) => channel.close()).catch(() => undefined);
@@ -249,19 +495,19 @@ export class Consumer {
    * per queue (quorum queues have no per-channel prefetch), so without this cap prefetch
    * times queues could exceed the database pool and starve HTTP requests of connections.
    */
-  private async limited(work: () => Promise<void>): Promise<void> {
+  private async limited<T>(work: () => Promise<T>): Promise<T> {
     const limit = this.options.maxConcurrentHandlers ?? Number.POSITIVE_INFINITY;
     if (this.running >= limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.running += 1;
     try {
-      await work();
+      return await work();
     } finally {
       this.running -= 1;
       this.waiting.shift()?.();
     }
   }
 
-  private track(work: Promise<void>): void {
+  private track(work: Promise<unknown>): void {
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
   }
@@ -271,7 +517,8 @@ export class Consumer {
     channel: ConfirmChannel,
     subscription: Subscription,
     delivery: ConsumeMessage,
-  ): Promise<void> {
+    source: 'live' | 'backfill' = 'live',
+  ): Promise<boolean> {
     const { properties, fields } = delivery;
     return withSpan(
       `${subscription.queue} process`,
@@ -288,23 +535,40 @@ export class Consumer {
           'messaging.message.conversation_id': String(properties.correlationId ?? ''),
           'message.type': typeLabelOf(properties.type),
           'app.sender': String(properties.appId ?? ''),
+          'app.backfill': source === 'backfill',
         },
       },
-      () => this.onDelivery(channel, subscription, delivery),
+      () => this.onDelivery(channel, subscription, delivery, source),
     );
   }
 
+  /**
+   * Handles one delivery: from the live queue, or, when `source` is `backfill`, from a
+   * history stream, with the same handlers and the same inbox name (the live queue's), its
+   * retries and parking going to the live queue's companions. Resolves false when the
+   * delivery could not be settled.
+   */
   private async onDelivery(
     channel: ConfirmChannel,
     subscription: Subscription,
     delivery: ConsumeMessage,
-  ): Promise<void> {
-    const { metrics } = this.options;
+    source: 'live' | 'backfill' = 'live',
+  ): Promise<boolean> {
+    const metrics =
+      source === 'backfill'
+        ? { ...this.options.metrics, consumed: this.options.metrics.backfilled }
+        : this.options.metrics;
     const queue = subscription.queue;
     const started = process.hrtime.bigint();
     // A label from a known type only: the raw property is the sender's to choose, and a
     // label per value would let any sender grow the metrics without bound.
     const type = typeLabelOf(delivery.properties.type);
+    if (source === 'backfill' && !subscription.handlers.some((h) => h.type === type)) {
+      // The stream holds every event of its exchange; this queue takes only some.
+      ack(channel, delivery, this.options.logger);
+      metrics.consumed.inc({ queue, type, outcome: 'skipped' });
+      return true;
+    }
     if (delivery.fields.redelivered) metrics.redelivered.inc({ queue });
     const attempt = attemptOf(delivery.properties);
     let logger = this.options.logger.child({
@@ -333,7 +597,7 @@ export class Consumer {
           parkedHeaders(queue, 'invalid', reason, attempt - 1),
         );
         metrics.consumed.inc({ queue, type, outcome: 'dead-lettered' });
-        return;
+        return true;
       }
       logger = logger.child({ attempt });
       try {
@@ -369,14 +633,16 @@ export class Consumer {
             parkedHeaders(queue, 'invalid', err.message, attempt),
           );
           metrics.consumed.inc({ queue, type, outcome: 'dead-lettered' });
-          return;
+          return true;
         }
-        await this.retryOrPark(channel, queue, delivery, attempt, err, logger);
+        await this.retryOrPark(channel, queue, delivery, attempt, err, logger, metrics);
       }
+      return true;
     } catch (err) {
       // Moving the message failed (channel or broker gone): leave it unacknowledged so
       // the broker redelivers it; the inbox absorbs a second effect.
       logger.warn({ err }, 'could not settle delivery; it will be redelivered');
+      return false;
     }
   }
 
@@ -387,6 +653,7 @@ export class Consumer {
     attempt: number,
     err: unknown,
     logger: Logger,
+    metrics: Pick<MessagingMetrics, 'consumed'> = this.options.metrics,
   ): Promise<void> {
     const error = err instanceof Error ? err.message : String(err);
     const type = typeLabelOf(delivery.properties.type);
@@ -397,7 +664,7 @@ export class Consumer {
         [RetryHeaders.attempt]: attempt,
         [RetryHeaders.lastError]: error,
       });
-      this.options.metrics.consumed.inc({ queue, type, outcome: 'retried' });
+      metrics.consumed.inc({ queue, type, outcome: 'retried' });
       return;
     }
     if (this.stopping) {
@@ -413,7 +680,7 @@ export class Consumer {
       delivery,
       parkedHeaders(queue, 'failed', error, attempt),
     );
-    this.options.metrics.consumed.inc({ queue, type, outcome: 'dead-lettered' });
+    metrics.consumed.inc({ queue, type, outcome: 'dead-lettered' });
   }
 
   private moveTo(

@@ -1,5 +1,5 @@
 export { BrokerConnection, redact, type BrokerConnectionOptions } from './connection';
-export { Consumer, type ConsumerOptions } from './consumer';
+export { Consumer, backfilledMarkerOf, type ConsumerOptions } from './consumer';
 export {
   attemptOf,
   parseDelivery,
@@ -9,6 +9,7 @@ export {
   type RawDelivery,
 } from './delivery';
 export { InvalidMessageError } from './errors';
+export { OrderHistory, declareHistoryStream, historyStreamsOf, queueExists } from './history';
 export { FaultSettingsSchema, FaultSwitches, InjectedFault, type FaultSettings } from './faults';
 export {
   buildMessage,

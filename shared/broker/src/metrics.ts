@@ -5,6 +5,8 @@ import type { BrokerConnection } from './connection';
 export interface MessagingMetrics {
   published: Counter<'type' | 'outcome'>;
   consumed: Counter<'queue' | 'type' | 'outcome'>;
+  /** Messages read from a history stream while catching up, by outcome (docs/backfill.md). */
+  backfilled: Counter<'queue' | 'type' | 'outcome'>;
   redelivered: Counter<'queue'>;
   handlerSeconds: Histogram<'queue' | 'type'>;
   outboxBacklog: Gauge;
@@ -50,6 +52,12 @@ export function createMessagingMetrics(
     consumed: new Counter({
       name: 'messages_consumed_total',
       help: 'Deliveries handled, by outcome: processed, duplicate, retried, dead-lettered',
+      labelNames: ['queue', 'type', 'outcome'],
+      registers: [registry],
+    }),
+    backfilled: new Counter({
+      name: 'messages_backfilled_total',
+      help: 'Messages read from a history stream while catching up, by outcome: processed, duplicate (absorbed by the inbox), skipped (a type the queue does not take), retried, dead-lettered',
       labelNames: ['queue', 'type', 'outcome'],
       registers: [registry],
     }),

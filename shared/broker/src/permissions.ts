@@ -10,7 +10,9 @@ import type { ServiceName } from '@app/contracts';
  *   named like an exchange another service may write (a write permission on a name also
  *   allows binding the queue of that name), so command queues are named after the command
  *   (`invoicing.create-invoice`), not after their exchange (`invoicing.commands`);
- * - read: consume its own queues and bind them to the exchanges it subscribes to.
+ * - read: consume its own queues and bind them to the exchanges it subscribes to; a
+ *   subscriber of `order.events` may also consume its history stream `order.events.history`
+ *   (history.ts) to backfill, which gives it no way to write, bind, purge or delete it.
  * Shipping, for example, cannot publish to `order.events` nor read Invoicing's queues.
  */
 export const BrokerPermissions: Record<
@@ -25,21 +27,21 @@ export const BrokerPermissions: Record<
   invoicing: {
     configure: '^invoicing\\..*',
     write: '^(invoicing\\..*|order\\.replies)$',
-    read: '^(invoicing\\..*|order\\.events)$',
+    read: '^(invoicing\\..*|order\\.events|order\\.events\\.history)$',
   },
   shipping: {
     configure: '^shipping\\..*',
     write: '^(shipping\\..*|order\\.replies)$',
-    read: '^(shipping\\..*|order\\.events)$',
+    read: '^(shipping\\..*|order\\.events|order\\.events\\.history)$',
   },
   statistics: {
     configure: '^statistics\\..*',
     write: '^(statistics\\..*)$',
-    read: '^(statistics\\..*|order\\.events)$',
+    read: '^(statistics\\..*|order\\.events|order\\.events\\.history)$',
   },
   payment: {
     configure: '^payment\\..*',
     write: '^(payment\\..*|order\\.replies)$',
-    read: '^(payment\\..*|order\\.events)$',
+    read: '^(payment\\..*|order\\.events|order\\.events\\.history)$',
   },
 };

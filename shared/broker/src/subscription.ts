@@ -47,6 +47,15 @@ export function on<T extends MessageType>(type: T, handle: MessageHandler<T>): H
 export interface Subscription {
   queue: string;
   handlers: HandlerBinding[];
+  /**
+   * A history stream to catch up from before the live queue is consumed (for example
+   * `order.events.history`, see history.ts and docs/backfill.md). The consumer declares and
+   * binds the queue first, so new messages wait there, then reads the stream from its first
+   * offset up to the seam with the queue, handling each message with these handlers under
+   * the queue's inbox name, so a message seen on both sides is absorbed as a duplicate.
+   * Types without a handler here are skipped. Done once per queue.
+   */
+  backfillFrom?: string;
 }
 
 export const bindingsOf = (subscription: Subscription): Binding[] =>

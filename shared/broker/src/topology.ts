@@ -1,6 +1,7 @@
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { Exchanges, Messages } from '@app/contracts';
 import { backoffDelay, delay } from '@app/runtime';
+import { declareHistoryStream, historyStreamsOf } from './history';
 
 export interface Binding {
   exchange: string;
@@ -60,6 +61,7 @@ const quorumQueue = (args: Record<string, unknown> = {}): Options.AssertQueue =>
  * unroutable, which needs the exchange to exist (publishing to a missing exchange closes
  * the channel instead). Where the broker definitions created it, nothing is declared
  * (the sender has no configure permission there); otherwise the sender declares it.
+ * The owner of `order.events` also declares its history stream where it is missing.
  */
 export async function declarePublisherExchanges(
   channel: ConfirmChannel,
@@ -81,6 +83,9 @@ export async function declarePublisherExchanges(
       }
     }
   }
+  // The history of its events (history.ts), once its exchanges exist.
+  for (const stream of historyStreamsOf(service))
+    await declareHistoryStream(channel, stream, connection);
 }
 
 /**

@@ -38,6 +38,8 @@ export interface MessagingOptions {
   faults?: FaultSwitches;
   /** Replicas of each quorum queue declared (RABBITMQ_QUORUM_REPLICAS). */
   quorumReplicas?: number | undefined;
+  /** How long a backfilling history stream must stay quiet to count as read to its end (see Consumer). */
+  backfillIdleMs?: number;
 }
 
 /**
@@ -98,6 +100,7 @@ export class Messaging {
         faults: options.faults,
         maxConcurrentHandlers: options.maxConcurrentHandlers,
         quorumReplicas: options.quorumReplicas,
+        backfillIdleMs: options.backfillIdleMs,
       });
     }
     if (options.outbox) {
