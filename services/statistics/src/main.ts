@@ -22,8 +22,9 @@ export function start(
     db,
     // Statistics publishes nothing, so it has no outbox.
     outbox: false,
+    describe: { backfill: config.STATISTICS_BACKFILL },
     wire: () => ({
-      subscriptions: subscriptions(statistics),
+      subscriptions: subscriptions(statistics, { backfill: config.STATISTICS_BACKFILL }),
       router: statisticsRouter(statistics),
     }),
   });
