@@ -184,13 +184,24 @@ export class RunningSystem {
 
   /**
    * Starts a service again (after `kill` or `stop`, its own or the system's) as one
-   * instance on the same port, database and vhost, with `env` added.
+   * instance on the same port, database and vhost, with `env` added and `nodeArgs` given
+   * to node (the bench's `--cpu-prof`).
    */
-  async restart(service: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  async restart(
+    service: ServiceName,
+    env: Record<string, string> = {},
+    { nodeArgs = [] }: { nodeArgs?: string[] } = {},
+  ): Promise<ServiceProcess> {
     const [first, ...others] = this.instances(service);
     await Promise.all([first, ...others].map((instance) => instance?.stop()));
     this.current.set(service, []);
-    const fresh = this.spawn(service, env, first?.port ?? (await freePort()), first?.label);
+    const fresh = this.spawn(
+      service,
+      env,
+      first?.port ?? (await freePort()),
+      first?.label,
+      nodeArgs,
+    );
     await this.waitUntilReady([fresh]);
     return fresh;
   }
@@ -244,6 +255,7 @@ export class RunningSystem {
     env: Record<string, string>,
     port: number,
     label?: string,
+    nodeArgs: string[] = [],
   ): ServiceProcess {
     if (!this.databases[service]) throw new Error(`${service} is not a service of this system`);
     const alive = this.instances(service).filter((instance) => !instance.exited);
@@ -262,6 +274,7 @@ export class RunningSystem {
       },
       port,
       instanceLabel,
+      nodeArgs,
     );
     this.processes.push(instance);
     this.current.set(service, [...alive, instance]);
