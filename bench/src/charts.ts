@@ -63,7 +63,7 @@ export function saturationChart(result: BenchResult): ChartSpec {
   };
 }
 
-/** Stage latencies (p50 and p99) of every fixed-rate run. */
+/** Stage latencies (p50 and p99) of every latency run. */
 export function latencyChart(result: BenchResult): ChartSpec {
   const values = result.latency
     .filter((run) => !run.skipped)
@@ -110,5 +110,61 @@ export function latencyChart(result: BenchResult): ChartSpec {
         color: { field: 'percentile', type: 'nominal' },
       },
     },
+  };
+}
+
+/**
+ * Orders completed (solid) and POSTs accepted (dotted) per second during the overload step
+ * and the drain after it, per style; the dashed rule marks the step's end.
+ */
+export function overloadChart(result: BenchResult): ChartSpec {
+  const values = result.overload.flatMap((run) =>
+    run.timeline.flatMap((bucket) => [
+      {
+        second: bucket.second,
+        style: `${run.style} style (${run.rate}/s offered, sustained ${run.sustained}/s)`,
+        measure: 'completed',
+        rate: bucket.completed,
+      },
+      {
+        second: bucket.second,
+        style: `${run.style} style (${run.rate}/s offered, sustained ${run.sustained}/s)`,
+        measure: 'POSTs accepted (202)',
+        rate: bucket.accepted,
+      },
+    ]),
+  );
+  const stepEnd = Math.max(...result.overload.map((run) => run.seconds));
+  return {
+    ...frame(
+      'Overload: twice the sustained rate, then the drain',
+      'orders per second in 1 s buckets; solid: completed end to end, dotted: POSTs accepted; ' +
+        'the dashed rule is the end of the step',
+    ),
+    width: 720,
+    height: 320,
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'line', strokeWidth: 2, interpolate: 'step-after' },
+        encoding: {
+          x: { field: 'second', type: 'quantitative', title: 's since the step began' },
+          y: { field: 'rate', type: 'quantitative', title: 'orders/s' },
+          color: { field: 'style', type: 'nominal' },
+          strokeDash: {
+            field: 'measure',
+            type: 'nominal',
+            sort: ['completed', 'POSTs accepted (202)'],
+            legend: null,
+          },
+          detail: { field: 'measure' },
+        },
+      },
+      {
+        data: { values: [{ second: stepEnd }] },
+        mark: { type: 'rule', strokeDash: [6, 4], color: '#888' },
+        encoding: { x: { field: 'second', type: 'quantitative' } },
+      },
+    ],
   };
 }

@@ -15,6 +15,8 @@ export interface PacedRun {
   orders: PlacedOrder[];
   /** Answers other than 202, and requests that failed outright. */
   failures: number;
+  /** Of the failures, the 503s of Order's admission limit, and how many said Retry-After. */
+  refusals: { count: number; withRetryAfter: number };
   /** What the failures were: `HTTP 500`, `ECONNRESET`, ... with their counts. */
   failureReasons: Record<string, number>;
   /** From the time each request was due to its answer (so a late send counts as waiting). */
@@ -42,6 +44,7 @@ export async function placeAtRate(
   const orders: PlacedOrder[] = [];
   const postLatencyMs: number[] = [];
   let failures = 0;
+  const refusals = { count: 0, withRetryAfter: 0 };
   const failureReasons: Record<string, number> = {};
   const fail = (reason: string): void => {
     failures += 1;
@@ -77,6 +80,10 @@ export async function placeAtRate(
               postLatencyMs.push(answered - started - due);
             } else {
               fail(`HTTP ${response.statusCode ?? '?'}`);
+              if (response.statusCode === 503) {
+                refusals.count += 1;
+                if (response.headers['retry-after'] !== undefined) refusals.withRetryAfter += 1;
+              }
             }
             resolve();
           });
@@ -104,7 +111,7 @@ export async function placeAtRate(
   }
   await Promise.all(inFlight);
   agent.destroy();
-  return { orders, failures, failureReasons, postLatencyMs };
+  return { orders, failures, refusals, failureReasons, postLatencyMs };
 }
 
 export interface ClosedLoopRun {

@@ -2,9 +2,15 @@ import path from 'node:path';
 import { renderChart } from '@app/demo/charts';
 import { ConfigError } from '@app/runtime';
 import { REPO_ROOT } from '@app/testing';
-import { latencyChart, saturationChart } from './charts';
+import { latencyChart, overloadChart, saturationChart } from './charts';
 import { readBenchConfig } from './config';
-import { machineLine, textReport, updatePerformancePage, writeResults } from './report';
+import {
+  machineLine,
+  resultsFolderName,
+  textReport,
+  updatePerformancePage,
+  writeResults,
+} from './report';
 import { runBench } from './runner';
 
 /**
@@ -20,10 +26,17 @@ async function main(): Promise<number> {
     return 2;
   }
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
-  const result = await runBench(config, say);
-  const folder = await writeResults(path.resolve(REPO_ROOT, config.BENCH_RESULTS_DIR), result);
+  const startedAt = new Date();
+  const folder = path.resolve(
+    REPO_ROOT,
+    config.BENCH_RESULTS_DIR,
+    resultsFolderName(startedAt.toISOString()),
+  );
+  const result = await runBench(config, say, { startedAt, folder });
+  await writeResults(folder, result);
   await renderChart(saturationChart(result), folder, 'saturation');
   await renderChart(latencyChart(result), folder, 'latency');
+  if (result.overload.length > 0) await renderChart(overloadChart(result), folder, 'overload');
   const page = path.join(REPO_ROOT, 'docs', 'performance.md');
   if (config.BENCH_UPDATE_DOCS) await updatePerformancePage(page, result);
   say('');
@@ -31,7 +44,7 @@ async function main(): Promise<number> {
   say('');
   say(machineLine(result));
   say(
-    `Results: ${path.relative(process.cwd(), folder) || folder} (results.json, summary.md, saturation.png, latency.png)`,
+    `Results: ${path.relative(process.cwd(), folder) || folder} (results.json, summary.md, saturation.png, latency.png, overload.png, the CPU profile)`,
   );
   if (config.BENCH_UPDATE_DOCS)
     say(`Latest-run tables written to ${path.relative(process.cwd(), page)}.`);

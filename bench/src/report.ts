@@ -1,7 +1,18 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BenchResult, LatencyRun, SaturationStep, Style } from './runner';
-import { saturationByStyle } from './runner';
+import { ServiceNames } from '@app/contracts';
+import type {
+  BenchResult,
+  LatencyRun,
+  OverloadRun,
+  ProfileRun,
+  SaturationStep,
+  Style,
+  SustainSearch,
+  SustainStep,
+} from './runner';
+import { POSTGRES_LABEL, RABBITMQ_LABEL, saturationByStyle } from './runner';
+import { KEEPS_UP } from './sustain';
 import { formatCpu, formatMarkdown, formatMs, formatRate, formatText, type Table } from './table';
 import { AFTER_PAYMENT, END_TO_END, PAYMENT_STEP, RELAY } from './timeline';
 
@@ -13,53 +24,154 @@ export interface TitledTable {
 /** The targets the issue set; reported beside the measurements, never asserted. */
 export const TARGETS = {
   eventOrdersPerSecond: 1_000,
-  p99EndToEndMsAt300: 100,
+  p99EndToEndMsAtHalf: 100,
   relayP50Ms: 10,
+  overloadShare: 0.9,
 } as const;
+
+/**
+ * The figures of the run before this bench measured sustained rates (2026-11-29 04:48:
+ * closed-loop saturation, latency at a fixed 100 orders/s), shown beside the new measures.
+ */
+export const BEFORE = {
+  source: 'the run of 2026-11-29 04:48: closed-loop saturation, latency at 100 orders/s',
+  event: { ordersPerSecond: '159 (saturation)', latency: '38 / 102 ms (at 100/s)' },
+  command: { ordersPerSecond: '174 (saturation)', latency: '29 / 59 ms (at 100/s)' },
+} as const;
+
+const STYLES: Style[] = ['event', 'command'];
 
 const stageOf = (run: LatencyRun | undefined, stage: string) =>
   run?.stages.find((s) => s.stage === stage)?.ms;
 
-/** The headline: saturation per style, the targets, and the ceilings of the same run. */
+const percent = (share: number): string =>
+  share < 0.1 ? `${(100 * share).toFixed(1)}%` : `${Math.round(100 * share)}%`;
+
+/** `50% of sustained (80/s)`, or `100/s` for a rate set by BENCH_RATES. */
+export const rateLabel = (run: { rate: number; share?: number }): string =>
+  run.share === undefined ? `${run.rate}/s` : `${percent(run.share)} (${run.rate}/s)`;
+
+/** The step of a search at its sustained rate. */
+export const sustainedStep = (search: SustainSearch | undefined): SustainStep | undefined =>
+  search?.steps.find((step) => step.rate === search.sustained);
+
+const costOf = (step: SustainStep | undefined, label: string) =>
+  step?.cost.cpu.find((p) => p.label === label)?.msPerOrder;
+
+/** The headline: the four measures per style with their targets, then the ceilings. */
 export function headlineTable(result: BenchResult): Table {
   const best = saturationByStyle(result.saturation);
   const c = result.ceilings;
   const rows: string[][] = [];
-  for (const style of ['event', 'command'] as Style[]) {
-    const step = best[style];
-    if (!step) continue;
+  for (const style of STYLES) {
+    const search = result.sustain.find((s) => s.style === style);
+    if (!search) continue;
+    const measured =
+      search.sustained === undefined
+        ? `none held (tried ${search.steps.map((step) => step.rate).join(', ')})`
+        : `${formatRate(search.sustained)} (${percent(search.sustained / c.insertPerSecond)} of the pg insert ceiling; saturation ${formatRate(best[style]?.completedPerSecond)})`;
     rows.push([
-      `${style} style: orders/s completed end to end (saturation)`,
-      `${formatRate(step.completedPerSecond)} (at ${step.concurrency} connections)`,
+      `${style} style: sustained orders/s (${search.steps[0]?.seconds ?? 0} s open loop, kept up)`,
+      measured,
       style === 'event' ? `>= ${formatRate(TARGETS.eventOrdersPerSecond)}` : '',
+      BEFORE[style].ordersPerSecond,
     ]);
   }
-  for (const run of result.latency.filter((r) => r.style === 'event')) {
-    const at = `event style at ${run.rate} orders/s`;
-    if (run.skipped) {
-      const target = run.rate === 300 ? `p99 < ${TARGETS.p99EndToEndMsAt300} ms` : '';
-      rows.push([`${at}: end to end`, `not measured: ${run.skipped}`, target]);
-      continue;
-    }
-    const e2e = stageOf(run, END_TO_END);
+  for (const style of STYLES) {
+    const runs = result.latency.filter((r) => r.style === style && !r.skipped);
+    const half = runs.find((r) => r.share === 0.5) ?? runs[Math.floor(runs.length / 2)];
+    if (!half) continue;
+    const e2e = stageOf(half, END_TO_END);
     rows.push([
-      `${at}: end to end p50 / p99`,
+      `${style} style at ${rateLabel(half)}: end to end p50 / p99`,
       `${formatMs(e2e?.p50)} / ${formatMs(e2e?.p99)} ms`,
-      run.rate === 300 ? `p99 < ${TARGETS.p99EndToEndMsAt300} ms` : '',
+      `p99 < ${TARGETS.p99EndToEndMsAtHalf} ms`,
+      BEFORE[style].latency,
     ]);
-    rows.push([
-      `${at}: outbox relay (commit -> confirmed) p50`,
-      `${formatMs(stageOf(run, RELAY)?.p50)} ms`,
-      `< ${TARGETS.relayP50Ms} ms`,
-    ]);
+    const others = runs.filter((r) => r !== half);
+    if (others.length > 0) {
+      rows.push([
+        `${style} style at ${others.map(rateLabel).join(', ')}: end to end p50 / p99`,
+        others
+          .map(
+            (r) =>
+              `${formatMs(stageOf(r, END_TO_END)?.p50)} / ${formatMs(stageOf(r, END_TO_END)?.p99)}`,
+          )
+          .join(', ') + ' ms',
+        '',
+        '',
+      ]);
+    }
+    if (style === 'event') {
+      rows.push([
+        `${style} style at ${rateLabel(half)}: outbox relay (commit -> confirmed) p50`,
+        `${formatMs(stageOf(half, RELAY)?.p50)} ms`,
+        `< ${TARGETS.relayP50Ms} ms`,
+        '8.3 ms (at 100/s)',
+      ]);
+    }
   }
-  for (const style of ['event', 'command'] as Style[]) {
-    const run = result.latency.find((r) => r.style === style && !r.skipped);
-    const step = stageOf(run, PAYMENT_STEP);
-    if (!run || !step) continue;
+  for (const run of result.overload) {
+    const at = `${run.style} style at twice sustained (${run.rate}/s, ${run.seconds} s)`;
+    rows.push(
+      [
+        `${at}: completed/s during the step`,
+        `${formatRate(run.completedPerSecond)} (${percent(run.shareOfSustained)} of sustained)`,
+        `>= ${percent(TARGETS.overloadShare)} of sustained`,
+        '',
+      ],
+      [
+        `${at}: POSTs accepted (202) / refused (503) / other failures`,
+        `${run.accepted} / ${run.refused} (${run.refused === 0 ? 'none' : run.refusedWithRetryAfter === run.refused ? 'all' : run.refusedWithRetryAfter} with Retry-After) / ${run.otherFailures}`,
+        '',
+        '',
+      ],
+      [
+        `${at}: largest backlog; drained after the step in`,
+        `${run.maxBacklog} orders; ${(run.drainMs / 1000).toFixed(1)} s${run.openAfterDrain > 0 ? ` (${run.openAfterDrain} still open)` : ''}`,
+        '',
+        '',
+      ],
+    );
+  }
+  for (const style of STYLES) {
+    const step = sustainedStep(result.sustain.find((s) => s.style === style));
+    if (!step) continue;
+    const services = step.cost.cpu
+      .filter((p) => (ServiceNames as readonly string[]).includes(p.label))
+      .reduce((sum, p) => sum + p.msPerOrder, 0);
+    const total = step.cost.transactions.find((t) => t.label === 'total');
+    rows.push(
+      [
+        `${style} style at ${step.rate}/s: CPU ms per order: services / postgres / rabbitmq / machine`,
+        [
+          services,
+          costOf(step, POSTGRES_LABEL),
+          costOf(step, RABBITMQ_LABEL),
+          costOf(step, 'machine total'),
+        ]
+          .map(formatMs)
+          .join(' / '),
+        '',
+        style === 'event' ? '3.7 services (saturation)' : '',
+      ],
+      [
+        `${style} style at ${step.rate}/s: database transactions per order (commits + rollbacks)`,
+        `${total?.commitsPerOrder.toFixed(1)} + ${total?.rollbacksPerOrder.toFixed(2)}`,
+        '',
+        '',
+      ],
+    );
+  }
+  if ('frames' in result.profile) {
+    const top = result.profile.frames
+      .slice(0, 3)
+      .map((f) => `${f.functionName} ${percent(f.share)}`)
+      .join(', ');
     rows.push([
-      `${style} style at ${run.rate} orders/s: payment step (202 -> decision at Order) p50 / mean`,
-      `${formatMs(step.p50)} / ${formatMs(step.mean)} ms (end to end p50 ${formatMs(stageOf(run, END_TO_END)?.p50)} ms)`,
+      `CPU profile of ${result.profile.service} (busiest), ${result.profile.style} style at ${result.profile.rate}/s: top frames by self time`,
+      top,
+      '',
       '',
     ]);
   }
@@ -68,29 +180,193 @@ export function headlineTable(result: BenchResult): Table {
       `ceiling: amqplib publish with confirms, quorum queue (${c.messageBytes} B)`,
       `${formatRate(c.publishConfirmedPerSecond)} msg/s`,
       '',
+      '',
     ],
     [
       'ceiling: amqplib consume with ack, same queue',
       `${formatRate(c.consumeAckedPerSecond)} msg/s`,
+      '',
       '',
     ],
     [
       `ceiling: pg single-row INSERT, ${c.postgresClients} connections`,
       `${formatRate(c.insertPerSecond)} tx/s`,
       '',
+      '',
     ],
     [
       'ceiling: pg BEGIN/INSERT/COMMIT (interactive-transaction shape)',
       `${formatRate(c.insertInTransactionPerSecond)} tx/s`,
+      '',
       '',
     ],
     [
       'ceiling: pg BEGIN/INSERT/NOTIFY/COMMIT',
       `${formatRate(c.insertWithNotifyPerSecond)} tx/s (NOTIFY heard after p50 ${formatMs(c.notifyLatencyMs?.p50)} ms)`,
       '',
+      '',
     ],
   );
-  return { header: ['measure', 'measured', 'target'], rows, alignRight: [false, true, true] };
+  return {
+    header: ['measure', 'measured', 'target', 'before'],
+    rows,
+    alignRight: [false, true, true, true],
+  };
+}
+
+/** Every step of each style's search: the rate, what completed, and whether it held. */
+export function sustainTable(searches: SustainSearch[]): Table {
+  return {
+    header: [
+      'style',
+      'orders/s offered',
+      'completed/s (2nd half)',
+      'backlog at end',
+      'failed POSTs',
+      'held',
+      'drained in s',
+      'why not',
+    ],
+    rows: searches.flatMap((search) =>
+      search.steps.map((step) => [
+        step.style,
+        String(step.rate),
+        formatRate(step.completedPerSecondInSecondHalf),
+        String(step.backlogAtEnd),
+        String(step.failures),
+        step.held ? 'yes' : 'no',
+        (step.drainMs / 1000).toFixed(1),
+        step.reasons.join('; '),
+      ]),
+    ),
+    alignRight: [false, true, true, true, true, false, true, false],
+  };
+}
+
+/** The overload step of each style: outcomes, completions, backlog and drain. */
+export function overloadTable(runs: OverloadRun[]): Table {
+  return {
+    header: [
+      'style',
+      'orders/s offered',
+      'accepted (202)',
+      'refused (503)',
+      'with Retry-After',
+      'other failures',
+      'completed/s',
+      'of sustained',
+      'largest backlog',
+      'drained in s',
+    ],
+    rows: runs.map((run) => [
+      run.style,
+      String(run.rate),
+      String(run.accepted),
+      String(run.refused),
+      String(run.refusedWithRetryAfter),
+      String(run.otherFailures),
+      formatRate(run.completedPerSecond),
+      percent(run.shareOfSustained),
+      String(run.maxBacklog),
+      (run.drainMs / 1000).toFixed(1),
+    ]),
+  };
+}
+
+/** Completions (and 202s) per second of the overload step and of the drain after it. */
+export function overloadSecondsTable(runs: OverloadRun[]): Table {
+  const seconds = (run: OverloadRun, phase: 'step' | 'drain') =>
+    run.timeline.filter((b) =>
+      phase === 'step' ? b.second < run.seconds : b.second >= run.seconds,
+    );
+  return {
+    header: ['style', 'phase', 'per 1 s bucket'],
+    rows: runs.flatMap((run) => [
+      [
+        run.style,
+        'step: accepted',
+        seconds(run, 'step')
+          .map((b) => b.accepted)
+          .join(' '),
+      ],
+      [
+        run.style,
+        'step: completed',
+        seconds(run, 'step')
+          .map((b) => b.completed)
+          .join(' '),
+      ],
+      [
+        run.style,
+        'drain: completed',
+        seconds(run, 'drain')
+          .map((b) => b.completed)
+          .join(' '),
+      ],
+    ]),
+    alignRight: [false, false, false],
+  };
+}
+
+/** CPU and transactions per completed order at each style's sustained rate. */
+export function costTable(searches: SustainSearch[]): Table {
+  const steps = searches
+    .map(sustainedStep)
+    .filter((step): step is SustainStep => step !== undefined);
+  const labels = steps[0]?.cost.cpu.map((p) => p.label) ?? [];
+  return {
+    header: [
+      'per completed order',
+      ...steps.flatMap((step) => [`${step.style} @ ${step.rate}/s: CPU ms`, '% of one core']),
+    ],
+    rows: labels.map((label) => [
+      label,
+      ...steps.flatMap((step) => {
+        const p = step.cost.cpu.find((q) => q.label === label);
+        return [formatMs(p?.msPerOrder), formatCpu(p?.percent)];
+      }),
+    ]),
+  };
+}
+
+export function transactionsTable(searches: SustainSearch[]): Table {
+  const steps = searches
+    .map(sustainedStep)
+    .filter((step): step is SustainStep => step !== undefined);
+  const labels = steps[0]?.cost.transactions.map((t) => t.label) ?? [];
+  return {
+    header: [
+      'database',
+      ...steps.flatMap((step) => [
+        `${step.style} @ ${step.rate}/s: commits/order`,
+        'rollbacks/order',
+      ]),
+    ],
+    rows: labels.map((label) => [
+      label,
+      ...steps.flatMap((step) => {
+        const t = step.cost.transactions.find((q) => q.label === label);
+        return [
+          t ? t.commitsPerOrder.toFixed(2) : 'n/a',
+          t ? t.rollbacksPerOrder.toFixed(2) : 'n/a',
+        ];
+      }),
+    ]),
+  };
+}
+
+export function profileTable(profile: ProfileRun): Table {
+  return {
+    header: ['#', 'function', 'where', 'self ms', 'of busy time'],
+    rows: profile.frames.map((frame, i) => [
+      String(i + 1),
+      frame.functionName,
+      frame.location,
+      formatMs(frame.selfMs),
+      percent(frame.share),
+    ]),
+    alignRight: [true, false, false, true, true],
+  };
 }
 
 export function saturationTable(steps: SaturationStep[]): Table {
@@ -127,7 +403,10 @@ export function latencyTable(allRuns: LatencyRun[]): Table {
   const runs = allRuns.filter((run) => !run.skipped);
   const stages = [...new Set(runs.flatMap((run) => run.stages.map((s) => s.stage)))];
   return {
-    header: ['stage (ms)', ...runs.flatMap((run) => [`${run.rate}/s p50`, 'p95', 'p99', 'max'])],
+    header: [
+      'stage (ms)',
+      ...runs.flatMap((run) => [`${rateLabel(run)} p50`, 'p95', 'p99', 'max']),
+    ],
     rows: stages.map((stage) => [
       stage,
       ...runs.flatMap((run) => {
@@ -149,7 +428,7 @@ export function paymentTable(allRuns: LatencyRun[]): Table {
   return {
     header: [
       'style',
-      'orders/s',
+      'rate',
       'payment step p50 ms',
       'mean',
       'p99',
@@ -163,7 +442,7 @@ export function paymentTable(allRuns: LatencyRun[]): Table {
       const share = step && e2e && e2e.p50 > 0 ? `${Math.round((100 * step.p50) / e2e.p50)}%` : '–';
       return [
         run.style,
-        String(run.rate),
+        rateLabel(run),
         formatMs(step?.p50),
         formatMs(step?.mean),
         formatMs(step?.p99),
@@ -175,49 +454,29 @@ export function paymentTable(allRuns: LatencyRun[]): Table {
   };
 }
 
-/** CPU of each process during each style's saturation step, in % of one core. */
-export function cpuTable(steps: SaturationStep[]): Table {
-  const best = Object.values(saturationByStyle(steps)).filter(
-    (step): step is SaturationStep => step !== undefined,
-  );
-  const labels = best[0]?.cpu.processes.map((p) => p.label) ?? [];
-  return {
-    header: [
-      'process (% of one core)',
-      ...best.map((step) => `${step.style} @ ${step.concurrency} conn.`),
-    ],
-    rows: [
-      ...labels.map((label) => [
-        label,
-        ...best.map((step) =>
-          formatCpu(step.cpu.processes.find((p) => p.label === label)?.percent),
-        ),
-      ]),
-      ['other processes on the machine', ...best.map((step) => formatCpu(step.cpu.others))],
-      ['machine total', ...best.map((step) => formatCpu(step.cpu.machine))],
-    ],
-  };
-}
-
 const paymentRuns = (runs: LatencyRun[]): boolean =>
   runs.some((run) => !run.skipped && stageOf(run, PAYMENT_STEP));
 
 export function tablesOf(result: BenchResult): TitledTable[] {
   const styles = [...new Set(result.latency.map((run) => run.style))];
   return [
-    { title: 'Summary', table: headlineTable(result) },
+    { title: `Summary (before: ${BEFORE.source})`, table: headlineTable(result) },
     {
-      title: 'Saturation: rising concurrency of POST /orders (autocannon)',
+      title: `Sustained rate: open-loop steps, held when completions kept up (second half >= ${percent(KEEPS_UP.completedShare)} of the rate, backlog <= ${KEEPS_UP.backlogSeconds} s of arrivals, no failed POST)`,
+      table: sustainTable(result.sustain),
+    },
+    {
+      title: 'Saturation: rising concurrency of POST /orders (autocannon), the first estimate',
       table: saturationTable(result.saturation),
     },
     ...styles.map((style) => {
       const runs = result.latency.filter((run) => run.style === style);
       const skipped = runs
         .filter((run) => run.skipped)
-        .map((run) => `${run.rate}/s: ${run.skipped}`);
+        .map((run) => `${rateLabel(run)}: ${run.skipped}`);
       return {
         title:
-          `Latency at fixed rates, ${style} style (open loop, evenly spaced POSTs)` +
+          `Latency at shares of the sustained rate, ${style} style (open loop, evenly spaced POSTs)` +
           (skipped.length > 0 ? `; not measured: ${skipped.join(', ')}` : ''),
         table: latencyTable(runs),
       };
@@ -226,15 +485,40 @@ export function tablesOf(result: BenchResult): TitledTable[] {
       ? [
           {
             title:
-              'The Payment hop per style: 202 -> payment decision at Order, then decision -> COMPLETED (fixed rates)',
+              'The Payment hop per style: 202 -> payment decision at Order, then decision -> COMPLETED',
             table: paymentTable(result.latency),
           },
         ]
       : []),
+    ...(result.overload.length > 0
+      ? [
+          {
+            title: 'Overload: twice the sustained rate, open loop (backlog sampled every 500 ms)',
+            table: overloadTable(result.overload),
+          },
+          {
+            title: 'Overload, second by second: 202s answered and orders completed (overload.png)',
+            table: overloadSecondsTable(result.overload),
+          },
+        ]
+      : []),
     {
-      title: 'CPU during saturation (best step of each style)',
-      table: cpuTable(result.saturation),
+      title: 'Cost per completed order at the sustained rate (second half of the step)',
+      table: costTable(result.sustain),
     },
+    {
+      title:
+        'Database transactions per completed order at the sustained rate (pg_stat_database, second half of the step)',
+      table: transactionsTable(result.sustain),
+    },
+    ...('frames' in result.profile
+      ? [
+          {
+            title: `CPU profile: ${result.profile.service}, ${result.profile.style} style at ${result.profile.rate}/s for ${result.profile.seconds} s, top frames by self time (${formatMs(result.profile.busyMs)} ms busy; ${result.profile.file})`,
+            table: profileTable(result.profile),
+          },
+        ]
+      : []),
   ];
 }
 
@@ -264,13 +548,11 @@ export function markdownReport(result: BenchResult): string {
 export const resultsFolderName = (startedAt: string): string =>
   `bench-${startedAt.slice(0, 19).replace(/:/g, '-')}`;
 
-/** Writes results.json, summary.md and the charts; returns the folder. */
-export async function writeResults(root: string, result: BenchResult): Promise<string> {
-  const folder = path.join(root, resultsFolderName(result.startedAt));
+/** Writes results.json and summary.md into the run's folder. */
+export async function writeResults(folder: string, result: BenchResult): Promise<void> {
   await mkdir(folder, { recursive: true });
   await writeFile(path.join(folder, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(path.join(folder, 'summary.md'), `${markdownReport(result)}\n`);
-  return folder;
 }
 
 const START = '<!-- bench:start -->';

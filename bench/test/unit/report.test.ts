@@ -27,11 +27,17 @@ describe('performance page block', () => {
 });
 
 describe('bench configuration', () => {
-  it('when nothing is set, then both styles, rising concurrency and two rates are measured', () => {
+  it('when nothing is set, then both styles are measured, with latency at shares of the sustained rate', () => {
     const config = readBenchConfig({});
     expect(config.BENCH_STYLES).toEqual(['event', 'command']);
-    expect(config.BENCH_RATES).toEqual([100, 200, 300]);
+    expect(config.BENCH_RATES).toBeUndefined();
+    expect(config.BENCH_SUSTAIN_SECONDS).toBe(20);
+    expect(config.BENCH_OVERLOAD_SECONDS).toBe(30);
     expect(config.BENCH_SERVICE_ENV).toEqual({});
+  });
+
+  it('when BENCH_RATES is set, then latency is measured at those rates instead', () => {
+    expect(readBenchConfig({ BENCH_RATES: '100, 200' }).BENCH_RATES).toEqual([100, 200]);
   });
 
   it('when service settings are given, then they become environment pairs', () => {
@@ -86,8 +92,8 @@ describe('the Payment hop per style', () => {
       { ...run('event', 1, 1, 1), rate: 300, skipped: 'above saturation', stages: [] },
     ]);
     expect(table.rows).toEqual([
-      ['event', '100', '4.0', '5.0', '8.0', '3.0', '12', '33%'],
-      ['command', '100', '5.0', '6.0', '10', '8.0', '16', '31%'],
+      ['event', '100/s', '4.0', '5.0', '8.0', '3.0', '12', '33%'],
+      ['command', '100/s', '5.0', '6.0', '10', '8.0', '16', '31%'],
     ]);
     expect(table.header).toHaveLength(8);
   });
