@@ -176,10 +176,9 @@ export const LABS: Lab[] = [
     slug: '05-idempotency',
     title: 'The same message twice: one effect',
     async check(target) {
-      const keys = await target.query<{ n: number }>(
-        'order',
-        `SELECT count(*)::int AS n FROM orders WHERE created_at >= $1 AND idempotency_key IS NOT NULL`,
-        [target.since],
+      const replayed = metricValue(
+        (await metricsOf(target.url('order'))) ?? '',
+        'order_requests_replayed_total',
       );
       const duplicates = await Promise.all(
         (['invoicing', 'shipping', 'statistics', 'payment'] as const).map(async (service) =>
@@ -194,8 +193,8 @@ export const LABS: Lab[] = [
       const counted = await waits(target, 'statistics', 'counted_orders', orders, 'counted_at');
       return verdict([
         {
-          ok: (keys[0]?.n ?? 0) > 0,
-          what: `${plural(keys[0]?.n ?? 0, 'order')} placed with an Idempotency-Key`,
+          ok: replayed > 0,
+          what: `Order answered ${plural(replayed, 'repeated POST')} with the order placed before (order_requests_replayed_total)`,
           hint: 'POST the same order twice with the same Idempotency-Key header and compare the two answers.',
         },
         {

@@ -2,12 +2,11 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import amqplib from 'amqplib';
-import { toPublishOptions, type OutgoingProperties } from '@app/broker';
 import { ServiceNames } from '@app/contracts';
 import { localBrokerUrl } from '@app/runtime';
 import { REPO_ROOT } from '@app/testing';
 import { LABS } from './labs';
+import { resendNewOrder } from './resend';
 import { MakeUpTarget, SINCE_FILE } from './target';
 
 const USAGE = `usage: make lab N          check lab N (1-${LABS.length}) against the system \`make up\` runs
@@ -111,11 +110,7 @@ async function reset(): Promise<number> {
   return problems.length === 0 ? Exit.passed : Exit.unreachable;
 }
 
-/**
- * Lab 5: the NewOrder of `orderId` published again exactly as Order's relay published it
- * (its outbox row: same message id, same properties), as Order's own broker user. The
- * broker delivers it again to every subscriber; their inboxes should absorb it.
- */
+/** Lab 5: publishes the order's NewOrder again (see `resendNewOrder`). */
 async function resend(orderId: string | undefined): Promise<number> {
   if (!orderId || !/^[0-9a-f-]{36}$/.test(orderId)) {
     process.stderr.write(`lab: resend needs an order id\n${USAGE}\n`);
@@ -123,40 +118,15 @@ async function resend(orderId: string | undefined): Promise<number> {
   }
   const target = new MakeUpTarget();
   try {
-    const [row] = await target.query<{
-      exchange: string;
-      routing_key: string;
-      payload: unknown;
-      properties: OutgoingProperties;
-    }>(
-      'order',
-      `SELECT exchange, routing_key, payload, properties FROM outbox_messages
-        WHERE type = 'NewOrder' AND payload->>'orderId' = $1`,
-      [orderId],
-    );
-    if (!row) {
+    const url = process.env.LAB_ORDER_RABBITMQ_URL ?? localBrokerUrl('order');
+    const messageId = await resendNewOrder(target, url, orderId);
+    if (!messageId) {
       process.stderr.write(
         `lab: order ${orderId} has no NewOrder (is it a command-style order, or older than the outbox keeps?)\n`,
       );
       return Exit.notYet;
     }
-    const url = process.env.LAB_ORDER_RABBITMQ_URL ?? localBrokerUrl('order');
-    const connection = await amqplib.connect(url);
-    try {
-      const channel = await connection.createConfirmChannel();
-      channel.publish(
-        row.exchange,
-        row.routing_key,
-        Buffer.from(JSON.stringify(row.payload)),
-        toPublishOptions(row.properties, new URL(url).username),
-      );
-      await channel.waitForConfirms();
-    } finally {
-      await connection.close();
-    }
-    process.stdout.write(
-      `Published NewOrder ${row.properties.messageId} of order ${orderId} again to ${row.exchange}.\n`,
-    );
+    process.stdout.write(`Published NewOrder ${messageId} of order ${orderId} again.\n`);
     return Exit.passed;
   } finally {
     await target.close();

@@ -97,7 +97,11 @@ export function readSince(): Date | undefined {
 export function systemTarget(system: RunningSystem, since: Date): LabTarget {
   return {
     since,
-    url: (service) => system.url(service as Parameters<RunningSystem['url']>[0]),
+    // A service the system does not run answers nowhere, as a stopped one would.
+    url: (service) =>
+      system.isRunning(service as Parameters<RunningSystem['url']>[0])
+        ? system.url(service as Parameters<RunningSystem['url']>[0])
+        : 'http://127.0.0.1:1',
     query: (service, sql, values = []) =>
       system.databases[service as keyof RunningSystem['databases']].query(sql, values),
     moreInstances: (service) =>

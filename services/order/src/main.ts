@@ -1,5 +1,5 @@
 import './tracing';
-import { Histogram } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import { createLogger, runServiceMain, type Logger } from '@app/runtime';
 import { startService, type RunningHttpService } from '@app/service';
 import { readConfig, type Config } from './config';
@@ -39,6 +39,11 @@ export function start(
           (order.updatedAt.getTime() - order.createdAt.getTime()) / 1000,
         ),
       );
+      const replayed = new Counter({
+        name: 'order_requests_replayed_total',
+        help: 'POST /orders answered with the order an earlier request with the same Idempotency-Key placed',
+        registers: [registry],
+      });
       const admission = new OpenOrdersLimit({
         countOpen: () => orders.countOpen(),
         limit: config.MAX_OPEN_ORDERS,
@@ -49,7 +54,12 @@ export function start(
       admission.start();
       return {
         subscriptions: subscriptions(orders),
-        router: ordersRouter({ orders, admission, defaultStyle: config.MESSAGING_STYLE }),
+        router: ordersRouter({
+          orders,
+          admission,
+          replayed: () => replayed.inc(),
+          defaultStyle: config.MESSAGING_STYLE,
+        }),
         stop: () => admission.stop(),
         // A command nobody can receive: its recipient was never deployed.
         onReturned: async (message) => {

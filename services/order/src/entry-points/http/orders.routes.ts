@@ -12,7 +12,12 @@ import { placeOrder, type PlaceOrderDeps } from '../../domain/place-order.use-ca
 import type { OpenOrdersLimit } from './admission';
 
 export function ordersRouter(
-  deps: PlaceOrderDeps & { orders: OrderRepository; admission: OpenOrdersLimit },
+  deps: PlaceOrderDeps & {
+    orders: OrderRepository;
+    admission: OpenOrdersLimit;
+    /** Counts a request answered with the order of an earlier one (same Idempotency-Key). */
+    replayed: () => void;
+  },
 ): Router {
   const router = Router();
 
@@ -29,6 +34,7 @@ export function ordersRouter(
       throw err;
     }
     admission.settle(result.kind === 'placed');
+    if (result.kind === 'replayed') deps.replayed();
     switch (result.kind) {
       case 'key-reused':
         throw new AppError(
