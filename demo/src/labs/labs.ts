@@ -297,11 +297,7 @@ export const LABS: Lab[] = [
     async check(target) {
       const orderDiff = (await target.diffStat('services/order')).trim();
       const up = await isReady(target.url('loyalty')).catch(() => false);
-      const orders = (await target.query<LabOrder>(
-        'order',
-        `SELECT id::text, style, status, created_at, updated_at, total_cents FROM orders
-          WHERE style = 'event' AND status = 'COMPLETED'`,
-      )) as LabOrder[];
+      const orders = finished(await ordersSince(target), 'event', 'COMPLETED');
       const points = up
         ? await target
             .query<{ order_id: string; points: number }>(
