@@ -129,4 +129,5 @@ export async function rowsPerOrder(
 }
 
 /** "3 orders" / "1 order". */
-export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+export const plural = (n: number, word: string): string =>
+  `${n} ${n === 1 ? word : word.replace(/([^aeiou])y$/, '$1ie')}${n === 1 ? '' : 's'}`;

@@ -54,9 +54,11 @@ function exactlyOnce(what: string, effects: { rows: number }[]) {
     ok: effects.length > 0 && missing === 0 && doubled === 0,
     what: `${plural(effects.length, 'order')}: ${missing} without ${what}, ${doubled} with more than one`,
     hint:
-      missing > 0
-        ? `Some orders have no ${what} yet: wait a moment (or start what you stopped) and check again.`
-        : `An order has two of ${what}: that must never happen; tell the trainer.`,
+      effects.length === 0
+        ? 'No order of this kind was placed since `make lab-reset`: follow the lab’s steps.'
+        : missing > 0
+          ? `Some orders have no ${what} yet: wait a moment (or start what you stopped) and check again.`
+          : `An order has more than one (${what}): that must never happen; tell the trainer.`,
   };
 }
 
