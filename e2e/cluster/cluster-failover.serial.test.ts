@@ -60,3 +60,38 @@ test(
   },
   full ? 1_200_000 : 300_000,
 );
+
+/**
+ * `make cluster-test` also measures once what a second instance of Order, Invoicing,
+ * Shipping and Payment gives on the cluster (no faults): the same burst with one and with two
+ * instances of each. Reported, not asserted (DESIGN section 8: timings belong to measurements).
+ */
+(full ? test : test.skip)(
+  'scale on the cluster: a burst with one and with two instances of each scaled service (measured)',
+  async () => {
+    const orders = Number(process.env.CLUSTER_SCALE_ORDERS ?? 600);
+    const rates: Record<string, number> = {};
+    for (const instances of [1, 2]) {
+      const run = await runClusterScenario({
+        orders,
+        rate: 1_000,
+        instances,
+        secondNodeDownMs: 0,
+        settleTimeoutMs: 300_000,
+        faults: false,
+      });
+      expect(run.ledger.details.lost).toEqual([]);
+      expect(run.ledger.details.doubled).toEqual([]);
+      rates[`${instances} instance(s)`] = run.ordersPerSecond;
+    }
+    console.log(`scale on the cluster (${orders} orders, burst): ${JSON.stringify(rates)}`);
+    if (process.env.CLUSTER_REPORTS_DIR) {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(
+        path.resolve(REPO_ROOT, process.env.CLUSTER_REPORTS_DIR, 'cluster-scale.json'),
+        `${JSON.stringify({ orders, ordersPerSecond: rates, at: new Date().toISOString() }, null, 2)}\n`,
+      );
+    }
+  },
+  1_200_000,
+);

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import type { ClusterResult } from './cluster';
 
@@ -13,6 +15,7 @@ export function clusterSummary(result: ClusterResult): string {
     `ledger: orders ${ledger.orders}, completed ${ledger.completed}, cancelled ${ledger.cancelled}, ` +
       `lost ${ledger.lost}, doubled ${ledger.doubled}, miscounted ${ledger.miscounted}, ` +
       `uncompensated ${ledger.uncompensated}; redeliveries absorbed ${JSON.stringify(ledger.redeliveries)}`,
+    `orders/s from the first placed to the last completed: ${result.ordersPerSecond}`,
     `POSTs answered other than 202 and retried with the same Idempotency-Key: ${result.rejectedPosts}`,
     ...result.stops.map(
       (stop) =>
@@ -20,6 +23,8 @@ export function clusterSummary(result: ClusterResult): string {
         `(down ${s(stop.downMs)}): ${stop.moves.length} leader(s) moved, slowest ${s(Math.max(0, ...stop.moves.map((m) => m.moveMs)))}` +
         (stop.unmoved.length > 0 ? `; NOT moved: ${stop.unmoved.join(', ')}` : ''),
     ),
+    `three nodes while it ran: RSS mean ${result.nodeCost.rssMiB.mean} MiB, peak ${result.nodeCost.rssMiB.peak} MiB; ` +
+      `CPU mean ${result.nodeCost.cpuCores.mean} cores, peak ${result.nodeCost.cpuCores.peak} (2 s windows)`,
     `reconnects: ${Object.entries(result.reconnects)
       .map(([label, r]) => `${label} ${r.reconnects} (now on ${r.node ?? 'none'})`)
       .join(', ')}`,
@@ -63,9 +68,22 @@ export async function writeClusterReport(result: ClusterResult, dir: string): Pr
     '',
   ].join('\n');
   await writeFile(path.join(folder, 'summary.md'), markdown);
-  const { renderChart } = await import('@app/demo/charts');
-  await renderChart(throughputChart(result), folder, 'orders-per-second');
+  await renderInChildProcess(throughputChart(result), folder, 'orders-per-second');
   return folder;
+}
+
+/**
+ * The demo's `renderChart` (vega, resvg) loads ES modules with `import()`, which jest's VM
+ * refuses without --experimental-vm-modules: it runs in a node of its own instead.
+ */
+async function renderInChildProcess(spec: unknown, folder: string, file: string): Promise<void> {
+  const specFile = path.join(folder, `${file}.vl.json`);
+  await writeFile(specFile, JSON.stringify(spec));
+  const script = `require('@app/demo/charts').renderChart(JSON.parse(require('node:fs').readFileSync(process.argv[1], 'utf8')), process.argv[2], process.argv[3]).catch((err) => { console.error(err); process.exit(1); })`;
+  await promisify(execFile)(process.execPath, ['-e', script, specFile, folder, file], {
+    cwd: path.resolve(__dirname, '../..'),
+    timeout: 60_000,
+  });
 }
 
 /** Orders placed and terminal per second, with the node stops shaded. */
