@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { Client } from 'pg';
-import { BrokerPermissions, ObserverQueue } from '@app/broker';
+import { BrokerPermissions, ObserverQueue, OrderHistory } from '@app/broker';
 import { replayDeadLetters } from '@app/operations';
 import { LOCAL_DEFAULTS, localDatabaseUrl } from '@app/runtime';
 import {
@@ -245,8 +245,46 @@ describe("least privilege on the broker: no way into another service's queues", 
       'invoicing',
       (channel) => channel.consume('order.command-replies', () => undefined),
     ],
+    [
+      "Statistics, which may read Order's history stream, publishes into it through the default exchange",
+      'statistics',
+      (channel) => channel.publish('', OrderHistory.name, body, { userId: 'statistics' }),
+    ],
+    [
+      "Statistics deletes Order's history stream",
+      'statistics',
+      (channel) => channel.deleteQueue(OrderHistory.name),
+    ],
+    [
+      "Statistics binds Order's history stream to its own retry exchange to write into it",
+      'statistics',
+      (channel) => channel.bindQueue(OrderHistory.name, 'statistics.retry', '#'),
+    ],
   ])('when %s, then the broker refuses it (ACCESS_REFUSED)', async (_case, service, attempt) => {
     expect(await attemptAs(service, attempt)).toMatch(/ACCESS_REFUSED/);
+  });
+
+  test("when a subscriber's user reads Order's history stream from its first offset, then it gets what was published to order.events", async () => {
+    const messageId = await admin.publishMessage('NewOrder', aNewOrder());
+    const { connection, channel } = await channelOf(system.brokerUrls.statistics);
+    try {
+      await channel.prefetch(10);
+      const seen = new Promise<string>((resolve) => {
+        void channel.consume(
+          OrderHistory.name,
+          (delivery) => {
+            if (!delivery) return;
+            channel.ack(delivery);
+            if (delivery.properties.messageId === messageId) resolve(messageId);
+          },
+          { arguments: { 'x-stream-offset': 'first' } },
+        );
+      });
+
+      expect(await seen).toBe(messageId);
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
   });
 
   test('when Invoicing forges a ShipmentCreated with a shipping original-sender header and a foreign x-dead-queue, then Order parks it, and a replay as Order keeps Invoicing as the sender, sends it back to the reply queue, and parks it again', async () => {

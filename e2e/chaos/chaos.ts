@@ -272,7 +272,10 @@ async function idleEverywhere(
   ).catch(() => false);
 }
 
-/** Messages in each queue of the system's vhost (ready and unacknowledged together). */
+/**
+ * Messages in each queue of the system's vhost (ready and unacknowledged together); streams
+ * (Order's event history) keep what they hold by design and are left out.
+ */
 async function queueDepths(system: RunningSystem): Promise<Record<string, number>> {
   const out = await rabbitmqctl(
     'list_queues',
@@ -281,12 +284,13 @@ async function queueDepths(system: RunningSystem): Promise<Record<string, number
     '--no-table-headers',
     'name',
     'messages',
+    'type',
   );
   return Object.fromEntries(
     out
       .split('\n')
       .map((line) => line.split('\t'))
-      .filter(([queue, messages]) => queue && messages !== undefined)
+      .filter(([queue, messages, type]) => queue && messages !== undefined && type !== 'stream')
       .map(([queue, messages]) => [queue, Number(messages)]),
   );
 }

@@ -66,7 +66,8 @@ export async function closeServiceConnections(vhost: string): Promise<BrokerConn
 /**
  * Waits until no message waits or is in flight on the vhost: every queue but the parking
  * `.dead` ones has no ready and no unacknowledged message. A "no duplicate" check made
- * before that could miss a redelivery still on its way.
+ * before that could miss a redelivery still on its way. Streams (Order's event history)
+ * keep what they hold by design and count as idle.
  */
 export async function queuesIdle(vhost: string, timeoutMs = 60_000): Promise<void> {
   await waitFor(
@@ -80,11 +81,13 @@ export async function queuesIdle(vhost: string, timeoutMs = 60_000): Promise<voi
         'name',
         'messages_ready',
         'messages_unacknowledged',
+        'type',
       );
       const busy = out
         .split('\n')
         .map((line) => line.split('\t'))
         .filter(([name]) => name && !name.endsWith('.dead') && !name.startsWith('amq.gen-'))
+        .filter(([, , , type]) => type !== 'stream')
         .filter(([, ready, unacked]) => Number(ready) > 0 || Number(unacked) > 0);
       return busy.length === 0;
     },

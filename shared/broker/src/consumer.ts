@@ -151,12 +151,18 @@ export class Consumer {
    * and re-subscribing has not worked yet), each with the reason: readiness names them.
    */
   queueProblems(): Record<string, string> {
-    const backfilling = [...this.backfills].map(([queue, state]): [string, string] => [
-      queue,
-      `backfilling ${queue} from ${state.stream}: ${state.read} messages read` +
-        (state.problem ? `; ${state.problem}` : ''),
-    ]);
-    return Object.fromEntries([...this.deaf, ...backfilling]);
+    return Object.fromEntries(this.deaf);
+  }
+
+  /** The queues still catching up from a history stream, each with how far it got. */
+  backfilling(): Record<string, string> {
+    return Object.fromEntries(
+      [...this.backfills].map(([queue, state]) => [
+        queue,
+        `reading ${state.stream}: ${state.read} messages so far` +
+          (state.problem ? `; ${state.problem}` : ''),
+      ]),
+    );
   }
 
   /**

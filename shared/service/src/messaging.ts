@@ -135,13 +135,16 @@ export class Messaging {
 
   /**
    * Queues that should be consumed and are not (the broker cancelled their consumer), keyed
-   * `queue <name>` for `/health/ready`, so a deaf consumer shows as not ready by name.
+   * `queue <name>` for `/health/ready`, so a deaf consumer shows as not ready by name; and
+   * queues still catching up from a history stream, keyed `backfilling <name>`.
    */
   queueProblems(): Record<string, string> {
     const problems = this.consumer?.queueProblems() ?? {};
-    return Object.fromEntries(
-      Object.entries(problems).map(([queue, problem]) => [`queue ${queue}`, problem]),
-    );
+    const backfilling = this.consumer?.backfilling() ?? {};
+    return Object.fromEntries([
+      ...Object.entries(problems).map(([queue, problem]) => [`queue ${queue}`, problem]),
+      ...Object.entries(backfilling).map(([queue, progress]) => [`backfilling ${queue}`, progress]),
+    ]);
   }
 
   /** Stops consuming and lets in-flight handlers finish, flushes the relay's batch, closes. */

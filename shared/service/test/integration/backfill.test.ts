@@ -149,13 +149,16 @@ describe('backfill from the order.events history stream, against a real broker a
       counter(registry, 'messages_consumed_total', { queue: QUEUE, outcome });
 
     const messaging = statistics(subscriber.subscription(OrderHistory.name), registry);
-    const readiness = await waitFor('readiness to say it is backfilling', () => {
-      const problem = messaging.queueProblems()[`queue ${QUEUE}`];
-      return problem?.startsWith(`backfilling ${QUEUE}`) ? problem : undefined;
-    });
+    const readiness = await waitFor(
+      'readiness to say it is backfilling',
+      () => messaging.queueProblems()[`backfilling ${QUEUE}`],
+    );
     // Orders placed while the backfill runs: each reaches both the stream and the live queue.
     const during: ReturnType<typeof aNewOrder>[] = [];
-    while (messaging.queueProblems()[`queue ${QUEUE}`] !== undefined && during.length < 2_000) {
+    while (
+      messaging.queueProblems()[`backfilling ${QUEUE}`] !== undefined &&
+      during.length < 2_000
+    ) {
       const order = aNewOrder();
       await broker.publishMessage('NewOrder', order);
       during.push(order);
@@ -171,7 +174,7 @@ describe('backfill from the order.events history stream, against a real broker a
     );
     await waitFor('the live queue to be drained', async () => (await broker.depth(QUEUE)) === 0);
 
-    expect(readiness).toMatch(/^backfilling statistics\.new-order from order\.events\.history/);
+    expect(readiness).toMatch(/^reading order\.events\.history: \d+ messages so far/);
     expect(during.length).toBeGreaterThan(0);
     expect(subscriber.countsOf(all)).toEqual({ missing: [], doubled: [] });
     expect(subscriber.effects.size).toBe(all.length);
