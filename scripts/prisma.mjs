@@ -3,17 +3,29 @@
 //
 //   node scripts/prisma.mjs generate [service...]
 //   node scripts/prisma.mjs migrate  [service...]
+//   node scripts/prisma.mjs list                  the services with a database, one a line
 //
 // `migrate` applies committed migrations (`prisma migrate deploy`) to the database named by
 // <NAME>_DATABASE_URL (for example ORDER_DATABASE_URL), defaulting to the local database.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SERVICES = ['order', 'invoicing', 'shipping', 'statistics', 'payment'];
-
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// The hand-written services first, in their usual order; then any other folder under
+// services/ with a Prisma schema (one made by `npm run new-service`), so a new service needs
+// no edit here. The dashboard has no database.
+const KNOWN = ['order', 'invoicing', 'shipping', 'statistics', 'payment'];
+
+export const SERVICES = [
+  ...KNOWN,
+  ...readdirSync(path.join(repoRoot, 'services'))
+    .filter((name) => !KNOWN.includes(name))
+    .filter((name) => existsSync(path.join(repoRoot, 'services', name, 'prisma', 'schema.prisma')))
+    .sort(),
+];
 
 // The CLI only needs a well-formed URL to generate; without one it falls back to
 // downloading a native engine, which fails offline (see ENVIRONMENT.md).
@@ -156,8 +168,13 @@ export function runForServices(command, services = SERVICES) {
 function main(argv) {
   const [command, ...services] = argv;
   if (!command || command === '-h' || command === '--help') {
-    console.log('usage: node scripts/prisma.mjs <generate|migrate> [service...]');
+    console.log('usage: node scripts/prisma.mjs <generate|migrate> [service...] | list');
     process.exit(command ? 0 : 2);
+  }
+  // The services with a database, one a line (scripts/servers.sh reads them).
+  if (command === 'list') {
+    console.log(SERVICES.join('\n'));
+    return;
   }
   runForServices(command, services.length > 0 ? services : SERVICES).catch((error) => {
     console.error(`\n[prisma] ${error instanceof Error ? error.message : String(error)}`);

@@ -43,7 +43,9 @@ die() {
 }
 
 readonly STATE=.run/containers.env
-readonly SERVICES=(order invoicing shipping statistics payment)
+# Every service with a database (a Prisma schema); one made by `npm run new-service` too.
+# shellcheck disable=SC2207 # one word per service name
+readonly SERVICES=($(node scripts/prisma.mjs list))
 readonly HEALTHY_TIMEOUT_S=${SERVERS_HEALTHY_TIMEOUT_S:-180}
 PROJECT=${SERVERS_PROJECT:-amr-servers}
 RABBITMQ_USER=${RABBITMQ_USER:-app}

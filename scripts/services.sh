@@ -14,7 +14,20 @@ set +m # without job control, `setsid` below execs in place, so $! is the node p
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly ALL_SERVICES=(order invoicing shipping statistics payment dashboard)
+# The hand-written services, then any other folder under services/ with an entry point (one
+# made by `npm run new-service`), so a new service needs no edit here; the dashboard last.
+discover_services() {
+  local known=" order invoicing shipping statistics payment dashboard " dir
+  echo order invoicing shipping statistics payment
+  for dir in services/*/src/main.ts; do
+    dir=${dir#services/}
+    dir=${dir%%/*}
+    if [[ -e services/$dir/src/main.ts && $known != *" $dir "* ]]; then echo "$dir"; fi
+  done
+  echo dashboard
+}
+# shellcheck disable=SC2207 # one word per service name
+readonly ALL_SERVICES=($(discover_services))
 readonly RUN_DIR=.run
 readonly LOG_DIR=$RUN_DIR/logs
 readonly READY_TIMEOUT_S=${READY_TIMEOUT_S:-60}
@@ -43,7 +56,14 @@ port_of() {
     statistics) default=3004 ;;
     payment) default=3005 ;;
     dashboard) default=3000 ;;
-    *) die "unknown service '$1' (known: ${ALL_SERVICES[*]})" ;;
+    *)
+      # Another service's default port is in its config.ts: serviceEnvSchema('<name>', <port>).
+      local service
+      service=$(service_of "$1")
+      default=$(sed -n "s/.*serviceEnvSchema('$service', *\([0-9][0-9]*\)).*/\1/p" \
+        "services/$service/src/config.ts" 2>/dev/null || true)
+      [[ -n $default ]] || die "unknown service '$1' (known: ${ALL_SERVICES[*]})"
+      ;;
   esac
   local var
   var="$(upper "$(service_of "$1")")_PORT"

@@ -75,9 +75,15 @@ function databaseNameOf(url) {
   return name;
 }
 
+// `node scripts/setup.mjs [service...]` sets up the databases of the services named (all by
+// default); the broker's users are always all of them (one definitions file).
+const chosen = process.argv.slice(2);
+const unknownServices = chosen.filter((service) => !SERVICES.includes(service));
+const SET_UP = chosen.length > 0 ? chosen : SERVICES;
+
 async function ensureDatabases() {
   await withAdminClient(async (client) => {
-    for (const service of SERVICES) {
+    for (const service of SET_UP) {
       const name = databaseNameOf(databaseUrlFor(service));
       const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
         name,
@@ -113,7 +119,7 @@ async function ensureRoles() {
       `REVOKE CONNECT, TEMPORARY ON DATABASE ${client.escapeIdentifier(databaseNameOf(adminUrl))} FROM PUBLIC`,
     ),
   );
-  for (const service of SERVICES) {
+  for (const service of SET_UP) {
     const runtimeUrl = new URL(databaseUrlFor(service));
     const ownerUrl = new URL(migrateUrlFor(service));
     const runtime = decodeURIComponent(runtimeUrl.username);
@@ -273,6 +279,12 @@ async function waitForLogin(url) {
 }
 
 async function main() {
+  if (unknownServices.length > 0) {
+    console.error(
+      `[setup] unknown service(s): ${unknownServices.join(', ')}; known: ${SERVICES.join(', ')}`,
+    );
+    process.exit(2);
+  }
   const problems = (await Promise.all([checkPostgres(), checkRabbitMq()])).filter(Boolean);
   if (problems.length > 0) {
     console.error(`[setup] cannot continue:\n${problems.join('\n')}`);
@@ -287,7 +299,7 @@ async function main() {
   // applies the same committed SQL without a Prisma CLI per service).
   if (process.env.SETUP_MIGRATIONS === 'skip')
     console.log('[setup] migrations: left to the caller');
-  else await runForServices('migrate');
+  else await runForServices('migrate', SET_UP);
   await ensureBrokerUsers();
   console.log('\n[setup] done');
 }

@@ -10,7 +10,7 @@
 //     given its database);
 //   - the Dockerfile lists workspaces by hand instead of asking scripts/docker/workspaces.mjs,
 //     or no longer runs `npm run build`.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listWorkspaces } from './workspaces.mjs';
@@ -98,7 +98,15 @@ const tscRoots = [...build.matchAll(/tsc\s+-b\s+([^&|;]+)/g)].flatMap((match) =>
   match[1]
     .trim()
     .split(/\s+/)
-    .filter((arg) => !arg.startsWith('-')),
+    .filter((arg) => !arg.startsWith('-'))
+    // `services/*`, as the shell expands it: every folder in it.
+    .flatMap((arg) =>
+      arg.endsWith('/*')
+        ? readdirSync(path.join(root, arg.slice(0, -2)), { withFileTypes: true })
+            .filter((entry) => entry.isDirectory())
+            .map((entry) => `${arg.slice(0, -2)}/${entry.name}`)
+        : [arg],
+    ),
 );
 if (tscRoots.length === 0) problem('package.json: the build script runs no `tsc -b <folders>`');
 const compiled = compiledBy(tscRoots);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+import { ServiceNames } from '@app/contracts';
 import { REPO_ROOT, applyMigrations } from './databases';
 import {
   describeServers,
@@ -10,8 +11,6 @@ import {
   type Infrastructure,
   type ResolvedInfrastructure,
 } from './infrastructure';
-
-const SERVICES = ['order', 'invoicing', 'shipping', 'statistics', 'payment'] as const;
 
 export interface PreparedServers extends ResolvedInfrastructure {
   /** The tripwire's record of contacts with the machine's own servers (runs on containers). */
@@ -44,7 +43,7 @@ export async function prepareTestServers({
       const env = setupEnvironmentOf(infrastructure);
       await runSetup(env);
       await Promise.all(
-        SERVICES.map((service) =>
+        ServiceNames.map((service) =>
           migrate(env[`${service.toUpperCase()}_MIGRATE_DATABASE_URL`]!, service),
         ),
       );
@@ -79,7 +78,7 @@ function setupEnvironmentOf(infrastructure: Infrastructure): Record<string, stri
   if (infrastructure.rabbitmqManagementUrl) {
     env.RABBITMQ_MANAGEMENT_URL = infrastructure.rabbitmqManagementUrl;
   }
-  for (const service of SERVICES) {
+  for (const service of ServiceNames) {
     const name = service.toUpperCase();
     env[`${name}_DATABASE_URL`] =
       `postgresql://${service}_service:${service}-local-only@${admin.host}/${service}`;
