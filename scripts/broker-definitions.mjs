@@ -6,7 +6,7 @@
 //   node scripts/broker-definitions.mjs
 // Passwords are the local-only defaults of shared/runtime/src/local-defaults.ts.
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,13 +27,32 @@ const { OrderHistory } = await import(path.join(root, 'shared/broker/dist/histor
 
 const vhost = LOCAL_DEFAULTS.brokerVhost;
 
+const target = path.join(root, 'infra/rabbitmq/definitions.json');
+
 /** RabbitMQ's rabbit_password_hashing_sha256: base64(salt ++ sha256(salt ++ password)). */
-function passwordHash(password) {
-  const salt = randomBytes(4);
+function hashWithSalt(salt, password) {
   const digest = createHash('sha256')
     .update(Buffer.concat([salt, Buffer.from(password, 'utf8')]))
     .digest();
   return Buffer.concat([salt, digest]).toString('base64');
+}
+
+// The hashes already written, by user: one that still matches its password is kept, so a
+// regeneration changes the file only where a user or permission changed (adding a service
+// and removing it again leaves the file as it was).
+const written = new Map(
+  existsSync(target)
+    ? JSON.parse(readFileSync(target, 'utf8')).users.map((user) => [user.name, user.password_hash])
+    : [],
+);
+
+function passwordHash(user, password) {
+  const earlier = written.get(user);
+  if (earlier) {
+    const salt = Buffer.from(earlier, 'base64').subarray(0, 4);
+    if (hashWithSalt(salt, password) === earlier) return earlier;
+  }
+  return hashWithSalt(randomBytes(4), password);
 }
 
 const services = Object.keys(PERMISSIONS);
@@ -42,7 +61,7 @@ const definitions = {
   vhosts: [{ name: vhost }],
   users: services.map((service) => ({
     name: service,
-    password_hash: passwordHash(LOCAL_DEFAULTS.brokerPassword(service)),
+    password_hash: passwordHash(service, LOCAL_DEFAULTS.brokerPassword(service)),
     hashing_algorithm: 'rabbit_password_hashing_sha256',
     tags: [],
   })),
@@ -93,14 +112,13 @@ const definitions = {
 // `monitoring`: the dashboard may read queue depths and rates from the management API.
 definitions.users.push({
   name: observer,
-  password_hash: passwordHash(LOCAL_DEFAULTS.brokerPassword(observer)),
+  password_hash: passwordHash(observer, LOCAL_DEFAULTS.brokerPassword(observer)),
   hashing_algorithm: 'rabbit_password_hashing_sha256',
   tags: ['monitoring'],
 });
 definitions.permissions.push({ user: observer, vhost, ...ObserverQueue.permissions });
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const target = path.join(root, 'infra/rabbitmq/definitions.json');
   writeFileSync(target, `${JSON.stringify(definitions, null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), target)}`);
 }
