@@ -288,8 +288,11 @@ export async function runClusterScenario(options: ClusterOptions): Promise<Clust
   });
   try {
     return await scenario(system, options, began);
+  } catch (err) {
+    const folder = path.join(REPO_ROOT, '.run/cluster-logs', system.name);
+    await system.writeLogs(folder).catch(() => undefined);
+    throw new Error(`${(err as Error).message} (service logs: ${folder})`, { cause: err });
   } finally {
-    await system.writeLogs(path.join(REPO_ROOT, '.run/cluster-logs', system.name)).catch(() => {});
     await system.teardown().catch(() => undefined);
   }
 }
@@ -311,11 +314,19 @@ async function scenario(
   began: number,
 ): Promise<ClusterResult> {
   const vhost = system.vhost.name;
-  if (process.env.CLUSTER_BREAK === 'inbox') {
-    // Broken on purpose (docs/cluster.md): without the inbox's key, `ON CONFLICT DO NOTHING`
-    // never fires, so a message redelivered by a failover is handled again.
+  if (process.env.CLUSTER_BREAK === 'dedup') {
+    // Broken on purpose (docs/cluster.md): without the inbox's key and the entities' unique
+    // keys, `ON CONFLICT DO NOTHING` never fires, so a message redelivered by a failover is
+    // handled again. The inbox alone is not enough: the unique keys absorb it too.
+    const broken = [
+      'ALTER TABLE inbox_messages DROP CONSTRAINT IF EXISTS inbox_messages_pkey',
+      'DROP INDEX IF EXISTS invoices_order_id_key',
+      'DROP INDEX IF EXISTS shipments_order_id_key',
+      'DROP INDEX IF EXISTS payments_order_id_key',
+      'ALTER TABLE IF EXISTS counted_orders DROP CONSTRAINT IF EXISTS counted_orders_pkey',
+    ];
     for (const db of Object.values(system.databases)) {
-      await db.query('ALTER TABLE inbox_messages DROP CONSTRAINT inbox_messages_pkey');
+      for (const statement of broken) await db.query(statement);
     }
   }
   // Second instances try the nodes from another one first, so their connections spread.
