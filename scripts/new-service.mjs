@@ -70,10 +70,16 @@ function check(name, ctx) {
   const problem = problemWithName(name);
   if (problem) fail(problem);
   const target = path.join(ROOT, 'services', name);
-  if (existsSync(target))
+  if (existsSync(target)) {
+    const manifest = path.join(target, 'package.json');
+    const generated =
+      existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).template === TEMPLATE_MARK;
     fail(
-      `services/${name} already exists: choose another name, or remove it first (npm run remove-service -- ${name})`,
+      generated
+        ? `services/${name} already exists: choose another name, or remove it first (npm run remove-service -- ${name})`
+        : `services/${name} already exists, a service of the system: choose another name`,
     );
+  }
   const present = presentIn(ctx);
   if (present.length > 0)
     fail(
