@@ -18,8 +18,21 @@ const PORTS: Record<string, number> = {
   shipping: 3003,
   statistics: 3004,
   payment: 3005,
-  loyalty: 3006,
 };
+
+/** A generated service's port (lab 8): the default in its config.ts, as services.sh reads it. */
+function configuredPort(service: string): number | undefined {
+  try {
+    const config = readFileSync(
+      path.join(REPO_ROOT, 'services', service, 'src', 'config.ts'),
+      'utf8',
+    );
+    const port = /serviceEnvSchema\(\s*'[^']+'\s*,\s*(\d+)/.exec(config)?.[1];
+    return port === undefined ? undefined : Number(port);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Lab 6's second Invoicing (docs/workshop/labs/06-competing-consumers.md). */
 const MORE_INSTANCES: Record<string, string[]> = { invoicing: ['http://127.0.0.1:3012'] };
@@ -50,7 +63,9 @@ export class MakeUpTarget implements LabTarget {
   }
 
   url(service: string): string {
-    const port = this.env[`${service.toUpperCase()}_PORT`] ?? String(PORTS[service] ?? 0);
+    const port =
+      this.env[`${service.toUpperCase()}_PORT`] ??
+      String(PORTS[service] ?? configuredPort(service) ?? 0);
     return `http://127.0.0.1:${port}`;
   }
 
