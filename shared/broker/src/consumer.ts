@@ -30,6 +30,16 @@ const SEAM_PROBE_MESSAGES = 50;
 /** Probes of the live queue's head that found messages; each returns them (one more delivery). */
 const SEAM_PROBES_MAX = 3;
 
+/** Ids of the messages a backfill read last, kept to tell whether it passed the seam already. */
+const SEAM_RECENT_IDS = 100_000;
+
+/**
+ * A message created this long after the seam was found was routed after the seam: the
+ * fallback stop when the seam was read before it was found and has left the recent ids. It
+ * allows for the clocks of the publisher's and the consumer's hosts to differ by as much.
+ */
+const SEAM_CLOCK_SKEW_MS = 30_000;
+
 /**
  * The empty queue whose existence records that `queue` finished its backfill: broker-side
  * state, so any service can opt in without a table, and gone with the vhost.
@@ -235,7 +245,10 @@ export class Consumer {
    *   a retry) found at the live queue's head, taken with basic.get and handed straight back
    *   (one extra delivery count on it, `redelivered` on its next delivery). It was routed
    *   after the bind, so it sits in the stream after everything routed before; reading on
-   *   for `SEAM_MARGIN_MS` more covers a message still on its way inside the broker.
+   *   for `SEAM_MARGIN_MS` more covers a message still on its way inside the broker. The
+   *   reader may have passed the seam before the look found it: the last
+   *   `SEAM_RECENT_IDS` ids read tell; failing that, the first message read that was
+   *   created `SEAM_CLOCK_SKEW_MS` after the look (so routed after the seam) stops it.
    * Resolves once every message read was settled (acked, retried or parked); throws when
    * one could not be, so the whole backfill runs again rather than leave a hole.
    */
@@ -256,6 +269,8 @@ export class Consumer {
     let seam: string | undefined;
     let probes = 0;
     let seamMetAt: number | undefined;
+    let seamFoundAt: number | undefined;
+    const recent = new Set<unknown>();
     let stoppedBy = 'the end of the stream';
     try {
       // A stream consumer needs a prefetch and manual acks; an ack only gives credit back.
@@ -280,9 +295,14 @@ export class Consumer {
           if (seam !== undefined || probing || probes >= SEAM_PROBES_MAX || finished) return;
           probing = true;
           try {
+            const lookedAt = Date.now();
             const found = await this.seamOf(connection, subscription.queue);
             if (found.taken > 0) probes += 1;
             seam = found.seam;
+            if (seam !== undefined) {
+              seamFoundAt = lookedAt;
+              if (recent.has(seam)) seamMetAt ??= Date.now();
+            }
           } catch (err) {
             options.logger.warn({ err }, 'could not look at the live queue for the seam');
           } finally {
@@ -304,7 +324,17 @@ export class Consumer {
                 clearTimeout(idle);
                 state.read += 1;
                 const id = delivery.properties.messageId as unknown;
-                if (seam !== undefined && id === seam) seamMetAt ??= Date.now();
+                if (seam === undefined) {
+                  recent.add(id);
+                  if (recent.size > SEAM_RECENT_IDS) recent.delete(recent.values().next().value);
+                } else if (id === seam) {
+                  seamMetAt ??= Date.now();
+                } else if (
+                  seamFoundAt !== undefined &&
+                  createdAtMs(delivery) > seamFoundAt + SEAM_CLOCK_SKEW_MS
+                ) {
+                  seamMetAt ??= Date.now() - SEAM_MARGIN_MS;
+                }
                 const work = this.limited(() =>
                   this.traced(channel, subscription, delivery, 'backfill'),
                 );
@@ -699,6 +729,13 @@ export class Consumer {
     const { connection, logger } = this.options;
     return moveTo(channel, via, target, delivery, headers, connection.username, logger);
   }
+}
+
+/** When the sender made a message: `x-timestamp-ms`, else the `timestamp` property (seconds). */
+function createdAtMs(delivery: ConsumeMessage): number {
+  const { headers, timestamp } = delivery.properties;
+  const ms = Number(headers?.['x-timestamp-ms'] ?? Number(timestamp) * 1000);
+  return Number.isFinite(ms) ? ms : 0;
 }
 
 /** The message type as a metrics label and log field: a contract type, else `unknown`. */

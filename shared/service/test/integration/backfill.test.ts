@@ -16,6 +16,7 @@ import {
   backfilledMarkerOf,
   declareHistoryStream,
   on,
+  queueExists,
   type Subscription,
 } from '@app/broker';
 import { claimInbox, type SqlClient } from '@app/store';
@@ -157,7 +158,7 @@ describe('backfill from the order.events history stream, against a real broker a
     const during: ReturnType<typeof aNewOrder>[] = [];
     while (
       messaging.queueProblems()[`backfilling ${QUEUE}`] !== undefined &&
-      during.length < 2_000
+      during.length < 5_000
     ) {
       const order = aNewOrder();
       await broker.publishMessage('NewOrder', order);
@@ -176,6 +177,8 @@ describe('backfill from the order.events history stream, against a real broker a
 
     expect(readiness).toMatch(/^reading order\.events\.history: \d+ messages so far/);
     expect(during.length).toBeGreaterThan(0);
+    // It ended on the seam while orders kept coming, not because publishing stopped.
+    expect(during.length).toBeLessThan(5_000);
     expect(subscriber.countsOf(all)).toEqual({ missing: [], doubled: [] });
     expect(subscriber.effects.size).toBe(all.length);
     expect(await backfilled('processed')).toBeGreaterThanOrEqual(early.length);
@@ -230,5 +233,40 @@ describe('backfill from the order.events history stream, against a real broker a
       `backfill rate: ${read} history messages read in ${seconds.toFixed(1)} s (${Math.round(read / seconds)}/s, an inbox transaction each; the stream's end costs the 0.5 s idle wait)`,
     );
     await messaging.stop();
+  }, 120_000);
+
+  test('when a subscriber is stopped in the middle of its backfill, then the next start backfills again from the first offset and every order still has exactly one effect', async () => {
+    await broker.deleteQueue(QUEUE);
+    await broker.deleteQueue(backfilledMarkerOf(QUEUE));
+    const history = Array.from({ length: 1_000 }, () => aNewOrder());
+    await Promise.all(history.map((order) => broker.publishMessage('NewOrder', order)));
+    const subscriber = new CountingSubscriber(pool);
+
+    const first = statistics(subscriber.subscription(OrderHistory.name), new Registry());
+    await waitFor('the first backfill to be under way', () => subscriber.effects.size > 100);
+    await first.stop();
+    const handledBefore = subscriber.effects.size;
+    const connection = await amqplib.connect(vhost.url);
+    const markerAfterStop = await queueExists(connection, backfilledMarkerOf(QUEUE));
+    await connection.close();
+    const registry = new Registry();
+    const second = statistics(subscriber.subscription(OrderHistory.name), registry);
+    await waitFor(
+      'the second backfill to finish',
+      () => second.problem() === undefined && Object.keys(second.queueProblems()).length === 0,
+      { timeoutMs: 60_000 },
+    );
+
+    expect(markerAfterStop).toBe(false);
+    expect(handledBefore).toBeGreaterThan(0);
+    expect(handledBefore).toBeLessThan(history.length);
+    expect(subscriber.countsOf(history.map((order) => order.orderId))).toEqual({
+      missing: [],
+      doubled: [],
+    });
+    expect(
+      await counter(registry, 'messages_backfilled_total', { queue: QUEUE, outcome: 'duplicate' }),
+    ).toBeGreaterThanOrEqual(handledBefore);
+    await second.stop();
   }, 120_000);
 });
