@@ -88,4 +88,15 @@ describe('a late subscriber catches up from the order.events history', () => {
     expect(statistics.body.orders).toBe(all.length);
     expect(await backfilled('processed')).toBeGreaterThanOrEqual(early.length);
   }, 180_000);
+
+  test('when Statistics restarts after its backfill finished, then it reads no history again and its totals stay as they were', async () => {
+    const before = await request(`${system.url('statistics')}/statistics`);
+
+    await system.restart('statistics', { STATISTICS_BACKFILL: 'true' });
+    const read = await counterValue(system, 'statistics', 'messages_backfilled_total', {});
+    const after = await request(`${system.url('statistics')}/statistics`);
+
+    expect(read).toBe(0);
+    expect(after.body.orders).toBe(before.body.orders);
+  });
 });
