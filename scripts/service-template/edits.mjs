@@ -111,6 +111,12 @@ const httpApi = ({ name, Name, port }) => `
 const prometheusTarget = ({ name, port }) =>
   `      - targets: ['${name}:${port}']\n        labels: { service: ${name} }\n`;
 
+const envBackfill = ({ Name, NAME }) =>
+  `# ${Name} only (npm run new-service): the same for its queue, on by default.\n# ${NAME}_BACKFILL=true\n`;
+const envDatabase = ({ name, NAME }) =>
+  `# ${NAME}_DATABASE_URL=postgresql://${name}_service:${name}-local-only@127.0.0.1:5432/${name}\n`;
+const envPort = ({ NAME, port }) => `# ${NAME}_PORT=${port}\n`;
+
 /** Inserts `text` before the first occurrence of `anchor` (at or after `from`), or fails. */
 function insertBefore(source, anchor, text, file, from = 0) {
   const at = source.indexOf(anchor, from);
@@ -235,6 +241,21 @@ export function editsFor(ctx) {
         );
       },
       revert: (s) => takeOut(takeOut(s, composeService(ctx)), composeMigrateLine(ctx)),
+    },
+    {
+      file: '.env.example',
+      present: (s) => s.includes(`# ${ctx.NAME}_PORT=`),
+      apply: (s) => {
+        let text = insertBefore(s, '# Time between cleanup runs', envBackfill(ctx), '.env.example');
+        text = insertBefore(
+          text,
+          '# Per-service database for migrations',
+          envDatabase(ctx),
+          '.env.example',
+        );
+        return insertBefore(text, '# Seconds `make up` waits', envPort(ctx), '.env.example');
+      },
+      revert: (s) => takeOut(takeOut(takeOut(s, envBackfill(ctx)), envDatabase(ctx)), envPort(ctx)),
     },
     {
       file: 'infra/postgres/init.sql',
