@@ -10,7 +10,8 @@
 #  3. the attendee's lab change (new-service.mjs --lab-solution), then build, lint (eslint,
 #     prettier, dependency-cruiser, contract documents) and type-check the new service
 #  4. `make setup` for it (node scripts/setup.mjs <name>): its database, roles and broker
-#     user on the local servers, and it logs in with them
+#     user on the local servers, and it logs in with them; `make up`'s scripts/services.sh
+#     starts it on them (a free port) and it answers
 #  5. its unit and integration tests: these start it with all the others (startSystem),
 #     place orders and see it record the event-style one
 #  6. `git diff --stat services/order` is empty; npm run remove-service -- <name> --purge;
@@ -44,7 +45,8 @@ generated=
 cleanup() {
   local rc=$?
   if [[ -n $generated ]]; then
-    # Whatever failed, the database, roles and broker user go with the scratch copy.
+    (cd "$SCRATCH" && scripts/services.sh stop "$NAME" >/dev/null 2>&1) || true
+    # Whatever failed, the database, roles, broker user and queues go with the scratch copy.
     (cd "$SCRATCH" && node scripts/remove-service.mjs "$NAME" --purge 2>&1 | grep -v "^\[remove-service\] services/\|taken out") || true
   fi
   rm -rf "$SCRATCH"
@@ -119,6 +121,13 @@ node --input-type=module -e "
   console.log('${NAME}_service reads ${NAME}_points in database ${NAME}; broker user ${NAME} logs in to vhost messaging');
 "
 
+step "make up for it: scripts/services.sh start $NAME, on what setup made"
+port=$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")
+env "$(printf '%s' "$NAME" | tr '[:lower:]' '[:upper:]')_PORT=$port" scripts/services.sh start "$NAME"
+curl --silent --fail --max-time 5 "http://127.0.0.1:$port/$NAME/points?customerId=nobody"
+echo
+scripts/services.sh stop "$NAME"
+
 step "its unit and integration tests (the integration ones start the whole system)"
 npx jest --ci "services/$NAME/" --selectProjects unit integration
 
@@ -136,3 +145,22 @@ left=$(git status --porcelain)
   die "remove-service left changes behind: $left"
 }
 echo "git status --porcelain: clean"
+
+step "nothing of $NAME is left on the local servers"
+node --input-type=module -e "
+  import { execFileSync } from 'node:child_process';
+  import pg from 'pg';
+  const db = new pg.Client(process.env.TEST_POSTGRES_URL);
+  await db.connect();
+  const { rows } = await db.query(
+    \"SELECT datname AS name FROM pg_database WHERE datname = \$1 UNION ALL SELECT rolname FROM pg_roles WHERE rolname IN (\$2, \$3)\",
+    ['${NAME}', '${NAME}_owner', '${NAME}_service'],
+  );
+  await db.end();
+  const rabbit = (...args) => execFileSync('rabbitmqctl', ['-q', ...args, '--formatter', 'json'], { encoding: 'utf8' });
+  const users = JSON.parse(rabbit('list_users')).filter((u) => u.user === '${NAME}');
+  const queues = JSON.parse(rabbit('list_queues', '-p', 'messaging', 'name')).filter((q) => q.name.startsWith('${NAME}.'));
+  const left = [...rows.map((r) => r.name), ...users.map((u) => 'user ' + u.user), ...queues.map((q) => 'queue ' + q.name)];
+  if (left.length > 0) { console.error('left behind: ' + left.join(', ')); process.exit(1); }
+  console.log('no database, role, broker user or queue of ${NAME}');
+"

@@ -4,8 +4,9 @@
 //
 //   npm run remove-service -- <name> [--purge]
 //
-// --purge also drops what `make setup` made for it on the local servers: its database,
-// its two Postgres roles and its broker user. Without it they stay, and it says so.
+// --purge also drops what `make setup` and `make up` made for it on the local servers: its
+// database, its two Postgres roles, its broker user and its queues on the vhost messaging.
+// Without it they stay, and it says so.
 // Only services generated from templates/consumer-service are removed.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -57,12 +58,24 @@ async function purge(name) {
     });
     if (JSON.parse(users).some((user) => user.user === name)) {
       execFileSync('rabbitmqctl', ['-q', 'delete_user', name], { stdio: 'pipe' });
-      log(
-        `RabbitMQ: user ${name} deleted (its queues ${name}.* on vhost messaging stay until deleted)`,
-      );
+      log(`RabbitMQ: user ${name} deleted`);
     }
+    const vhost = 'messaging';
+    const queues = execFileSync(
+      'rabbitmqctl',
+      ['-q', 'list_queues', '-p', vhost, 'name', '--formatter', 'json'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const own = JSON.parse(queues || '[]')
+      .map((queue) => queue.name)
+      .filter((queue) => queue.startsWith(`${name}.`));
+    for (const queue of own)
+      execFileSync('rabbitmqctl', ['-q', 'delete_queue', '-p', vhost, queue], { stdio: 'pipe' });
+    if (own.length > 0) log(`RabbitMQ: its queues on vhost ${vhost} deleted: ${own.join(', ')}`);
   } catch (err) {
-    log(`RabbitMQ: could not delete user ${name} with rabbitmqctl (${err.message.split('\n')[0]})`);
+    log(
+      `RabbitMQ: could not delete user ${name} or its queues with rabbitmqctl (${err.message.split('\n')[0]})`,
+    );
   }
 }
 
