@@ -428,9 +428,22 @@ export class Consumer {
       await delay(backoffDelay(attempt, RESUBSCRIBE_FIRST_DELAY_MS, 30_000));
       if (this.stopping || !this.consumerTags.has(channel)) return;
       try {
+        // A queue deleted and made again missed what was published meanwhile: with a
+        // history to read, it catches up first.
+        const connection = this.options.connection.channelModel();
+        const recreated =
+          subscription.backfillFrom !== undefined &&
+          connection !== undefined &&
+          !(await queueExists(connection, queue));
         // Declared on a channel of its own: a declaration the broker refuses closes its
         // channel, and the consumer's channel carries every other queue's deliveries.
         await this.declareOnProbe(subscription);
+        if (recreated && subscription.backfillFrom) {
+          this.deaf.delete(queue);
+          logger.warn({ queue, attempt }, 'queue made again: catching up from the history first');
+          this.startBackfill(channel, subscription, subscription.backfillFrom);
+          return;
+        }
         await this.subscribe(channel, subscription);
         this.deaf.delete(queue);
         logger.info({ queue, attempt }, 'consuming again after the broker cancelled the consumer');

@@ -200,6 +200,7 @@ describe('backfill from the order.events history stream, against a real broker a
     expect(again.queueProblems()).toEqual({});
     expect(await counter(restarted, 'messages_backfilled_total', { queue: QUEUE })).toBe(0);
     expect(subscriber.countsOf([...all, late.orderId])).toEqual({ missing: [], doubled: [] });
+    await again.stop();
     console.log(
       `backfill: ${early.length} early, ${during.length} during, ${after.length} after; ` +
         `${duplicates} duplicates absorbed at the seam`,
@@ -268,5 +269,29 @@ describe('backfill from the order.events history stream, against a real broker a
       await counter(registry, 'messages_backfilled_total', { queue: QUEUE, outcome: 'duplicate' }),
     ).toBeGreaterThanOrEqual(handledBefore);
     await second.stop();
+  }, 120_000);
+
+  test('when the live queue of a backfilled subscriber is deleted under it, then it is made again and what was published meanwhile is caught up from the history, each once', async () => {
+    const subscriber = new CountingSubscriber(pool);
+    const messaging = statistics(subscriber.subscription(OrderHistory.name), new Registry());
+    await waitFor(
+      'the subscriber to consume its queue',
+      () =>
+        messaging.problem() === undefined && Object.keys(messaging.queueProblems()).length === 0,
+      { timeoutMs: 60_000 },
+    );
+
+    await broker.deleteQueue(QUEUE);
+    const meanwhile = Array.from({ length: 50 }, () => aNewOrder());
+    for (const order of meanwhile) await broker.publishMessage('NewOrder', order);
+    const ids = meanwhile.map((order) => order.orderId);
+
+    await waitFor(
+      'the orders published while the queue was gone',
+      () => ids.every((id) => subscriber.effects.has(id)),
+      { timeoutMs: 60_000 },
+    );
+    expect(subscriber.countsOf(ids)).toEqual({ missing: [], doubled: [] });
+    await messaging.stop();
   }, 120_000);
 });
