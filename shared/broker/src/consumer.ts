@@ -34,9 +34,10 @@ const SEAM_PROBES_MAX = 3;
 const SEAM_RECENT_IDS = 100_000;
 
 /**
- * A message created this long after the seam was found was routed after the seam: the
- * fallback stop when the seam was read before it was found and has left the recent ids. It
- * allows for the clocks of the publisher's and the consumer's hosts to differ by as much.
+ * A message created this long after the backfill started was routed after the bind, so after
+ * everything routed before it: the fallback stop when no seam was met (the seam was read
+ * before it was found and has left the recent ids, or none could be found). It allows for
+ * the clocks of the publisher's and the consumer's hosts to differ by as much.
  */
 const SEAM_CLOCK_SKEW_MS = 30_000;
 
@@ -247,8 +248,10 @@ export class Consumer {
    *   after the bind, so it sits in the stream after everything routed before; reading on
    *   for `SEAM_MARGIN_MS` more covers a message still on its way inside the broker. The
    *   reader may have passed the seam before the look found it: the last
-   *   `SEAM_RECENT_IDS` ids read tell; failing that, the first message read that was
-   *   created `SEAM_CLOCK_SKEW_MS` after the look (so routed after the seam) stops it.
+   *   `SEAM_RECENT_IDS` ids read tell;
+   * - failing both, the first message read that was created `SEAM_CLOCK_SKEW_MS` after the
+   *   backfill started (so routed after the bind), which ends a backfill under continuous
+   *   traffic whatever happened to the seam.
    * Resolves once every message read was settled (acked, retried or parked); throws when
    * one could not be, so the whole backfill runs again rather than leave a hole.
    */
@@ -269,7 +272,7 @@ export class Consumer {
     let seam: string | undefined;
     let probes = 0;
     let seamMetAt: number | undefined;
-    let seamFoundAt: number | undefined;
+    const startedAt = Date.now();
     const recent = new Set<unknown>();
     let stoppedBy = 'the end of the stream';
     try {
@@ -295,14 +298,10 @@ export class Consumer {
           if (seam !== undefined || probing || probes >= SEAM_PROBES_MAX || finished) return;
           probing = true;
           try {
-            const lookedAt = Date.now();
             const found = await this.seamOf(connection, subscription.queue);
             if (found.taken > 0) probes += 1;
             seam = found.seam;
-            if (seam !== undefined) {
-              seamFoundAt = lookedAt;
-              if (recent.has(seam)) seamMetAt ??= Date.now();
-            }
+            if (seam !== undefined && recent.has(seam)) seamMetAt ??= Date.now();
           } catch (err) {
             options.logger.warn({ err }, 'could not look at the live queue for the seam');
           } finally {
@@ -329,10 +328,8 @@ export class Consumer {
                   if (recent.size > SEAM_RECENT_IDS) recent.delete(recent.values().next().value);
                 } else if (id === seam) {
                   seamMetAt ??= Date.now();
-                } else if (
-                  seamFoundAt !== undefined &&
-                  createdAtMs(delivery) > seamFoundAt + SEAM_CLOCK_SKEW_MS
-                ) {
+                }
+                if (createdAtMs(delivery) > startedAt + SEAM_CLOCK_SKEW_MS) {
                   seamMetAt ??= Date.now() - SEAM_MARGIN_MS;
                 }
                 const work = this.limited(() =>
