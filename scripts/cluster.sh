@@ -21,7 +21,7 @@ BASE="$ROOT/.run/cluster"
 HOST=localhost
 NODES=(a b c)
 BIN=/usr/lib/rabbitmq/bin
-DEFINITIONS="$ROOT/infra/rabbitmq/definitions.json"
+DEFINITIONS="${CLUSTER_DEFINITIONS:-$ROOT/infra/rabbitmq/definitions.json}"
 
 amqp_port() { echo $((5680 + $1)); }
 node_name() { echo "rabbit-$1@$HOST"; }
@@ -76,7 +76,7 @@ await_node() {
 own_pids() {
   local pid
   for pid in $(pgrep -x beam.smp || true); do
-    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "HOME=$BASE/home"; then
+    if { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qx "HOME=$BASE/home"; then
       echo "$pid"
     fi
   done
@@ -92,7 +92,10 @@ up() {
   : >"$BASE/empty-env.conf"
   head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z' >"$BASE/home/.erlang.cookie"
   chmod 400 "$BASE/home/.erlang.cookie"
-  trap 'echo "cluster up failed: stopping the nodes it started" >&2; down' ERR
+  # EXIT, not ERR: set -e ends the script inside a helper function, where an ERR trap set
+  # here would not run.
+  UP_DONE=0
+  trap 'if [[ $UP_DONE == 0 ]]; then echo "cluster up failed: stopping the nodes it started" >&2; down; fi' EXIT
   local started=$SECONDS
   for n in 1 2 3; do start_node "$n"; done
   for letter in "${NODES[@]}"; do await_node "$letter"; done
@@ -102,7 +105,8 @@ up() {
     ctl -n "$(node_name "$letter")" -q start_app
   done
   ctl -n "$(node_name a)" -q import_definitions "$DEFINITIONS"
-  trap - ERR
+  UP_DONE=1
+  trap - EXIT
   echo "cluster up in $((SECONDS - started)) s: $(urls guest)"
 }
 
