@@ -14,7 +14,7 @@
 #     starts it on them (a free port) and it answers
 #  5. its unit and integration tests: these start it with all the others (startSystem),
 #     place orders and see it record the event-style one
-#  6. `git diff --stat services/order` is empty; npm run remove-service -- <name> --purge;
+#  6. `git diff --stat services/order` is empty; npm run remove-service -- <name> (which drops its data too);
 #     `git status --porcelain` is empty again
 # Needs the tree built (make build) and RabbitMQ and Postgres (TEST_RABBITMQ_URL,
 # TEST_POSTGRES_URL, or the local defaults).
@@ -47,7 +47,7 @@ cleanup() {
   if [[ -n $generated ]]; then
     (cd "$SCRATCH" && scripts/services.sh stop "$NAME" >/dev/null 2>&1) || true
     # Whatever failed, the database, roles, broker user and queues go with the scratch copy.
-    (cd "$SCRATCH" && node scripts/remove-service.mjs "$NAME" --purge 2>&1 | grep -v "^\[remove-service\] services/\|taken out") || true
+    (cd "$SCRATCH" && node scripts/remove-service.mjs "$NAME" 2>&1 | grep -v "^\[remove-service\] services/\|taken out") || true
   fi
   rm -rf "$SCRATCH"
   if ((rc == 0)); then
@@ -101,6 +101,11 @@ npx eslint "services/$NAME" scripts/new-service.mjs scripts/remove-service.mjs s
 npx prettier --check --ignore-unknown "services/$NAME" $(git status --porcelain | awk '{ print $2 }' | grep -v "^services/$NAME/")
 npx depcruise --config .dependency-cruiser.cjs "services/$NAME/src" "services/$NAME/test"
 node scripts/contracts.mjs check
+# Its compose service and Prometheus target, where the tools are installed (CI installs them).
+if command -v docker-compose >/dev/null; then
+  docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml is valid"
+fi
+if command -v promtool >/dev/null; then promtool check config infra/observability/prometheus.yml; fi
 cat >tsconfig.new-service.json <<EOF
 { "extends": "./tsconfig.test.json", "include": ["services/$NAME/src", "services/$NAME/test"] }
 EOF
@@ -126,7 +131,8 @@ port=$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0.
 env "$(printf '%s' "$NAME" | tr '[:lower:]' '[:upper:]')_PORT=$port" scripts/services.sh start "$NAME"
 curl --silent --fail --max-time 5 "http://127.0.0.1:$port/$NAME/points?customerId=nobody"
 echo
-scripts/services.sh stop "$NAME"
+# Left running: remove-service stops it.
+service_pid=$(<".run/$NAME.pid")
 
 step "its unit and integration tests (the integration ones start the whole system)"
 npx jest --ci "services/$NAME/" --selectProjects unit integration
@@ -136,9 +142,14 @@ changed=$(git diff --stat -- services/order)
 [[ -z $changed ]] || die "services/order changed: $changed"
 echo "git diff --stat services/order: empty"
 
-step "npm run remove-service -- $NAME --purge"
-node scripts/remove-service.mjs "$NAME" --purge
+step "npm run remove-service -- $NAME (files, entries, database, roles, broker user, queues)"
+node scripts/remove-service.mjs "$NAME"
 generated=
+if kill -0 "$service_pid" 2>/dev/null; then
+  kill -TERM "$service_pid"
+  die "remove-service left $NAME running (pid $service_pid)"
+fi
+echo "$NAME (pid $service_pid, started by services.sh) was stopped"
 left=$(git status --porcelain)
 [[ -z $left ]] || {
   git diff --stat

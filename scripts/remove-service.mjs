@@ -2,11 +2,11 @@
 // Removes a service made by `npm run new-service`: its folder, its entries in the lists
 // outside it (scripts/service-template/edits.mjs), and regenerates what follows from them.
 //
-//   npm run remove-service -- <name> [--purge]
+//   npm run remove-service -- <name> [--keep-data]
 //
-// --purge also drops what `make setup` and `make up` made for it on the local servers: its
-// database, its two Postgres roles, its broker user and its queues on the vhost messaging.
-// Without it they stay, and it says so.
+// It stops the service if `make up` (scripts/services.sh) runs it, and drops what `make setup`
+// and `make up` made for it on the local servers: its database, its two Postgres roles, its
+// broker user and its queues on the vhost messaging. --keep-data leaves those.
 // Only services generated from templates/consumer-service are removed.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +28,20 @@ const log = (line) => console.log(`[remove-service] ${line}`);
 function fail(message) {
   console.error(`[remove-service] ${message}\n[remove-service] nothing was changed.`);
   process.exit(1);
+}
+
+/** Stops the service if `make up` started it (scripts/services.sh); quiet when it does not run. */
+function stopIfRunning(name) {
+  try {
+    const output = execFileSync('scripts/services.sh', ['stop', name], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (/stopped|SIGTERM/.test(output)) log(`${name}: stopped (it ran under make up)`);
+  } catch (err) {
+    log(`could not stop ${name} with scripts/services.sh (${err.message.split('\n')[0]})`);
+  }
 }
 
 async function purge(name) {
@@ -80,12 +94,14 @@ async function purge(name) {
 }
 
 async function main(argv) {
-  const purgeData = argv.includes('--purge');
+  const purgeData = !argv.includes('--keep-data');
   const names = argv.filter((arg) => !arg.startsWith('-'));
-  const unknown = argv.filter((arg) => arg.startsWith('-') && arg !== '--purge');
+  const unknown = argv.filter((arg) => arg.startsWith('-') && arg !== '--keep-data');
   if (unknown.length > 0)
-    fail(`unknown option ${unknown.join(' ')}; usage: npm run remove-service -- <name> [--purge]`);
-  if (names.length !== 1) fail('usage: npm run remove-service -- <name> [--purge]');
+    fail(
+      `unknown option ${unknown.join(' ')}; usage: npm run remove-service -- <name> [--keep-data]`,
+    );
+  if (names.length !== 1) fail('usage: npm run remove-service -- <name> [--keep-data]');
   const [name] = names;
   const problem = problemWithName(name);
   if (problem) fail(problem);
@@ -100,6 +116,8 @@ async function main(argv) {
   const present = presentIn(ctx);
   if (!existsSync(target) && present.length === 0) fail(`there is no service "${name}" to remove`);
 
+  // While its files are there: services.sh finds the service by them.
+  if (existsSync(path.join(target, 'src/main.ts'))) stopIfRunning(name);
   // First, so that what the local servers hold goes even if a step below fails.
   if (purgeData) await purge(name);
   rmSync(target, { recursive: true, force: true });
@@ -112,7 +130,7 @@ async function main(argv) {
   syncLockfile(log);
   if (!purgeData)
     log(
-      `its database "${name}", roles ${name}_owner/${name}_service and broker user ${name} stay if \`make setup\` made them: --purge drops them`,
+      `--keep-data: its database "${name}", roles ${name}_owner/${name}_service, broker user ${name} and queues ${name}.* stay where \`make setup\` and \`make up\` made them`,
     );
   if (left.length > 0) {
     console.error(
