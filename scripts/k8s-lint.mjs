@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Validates deploy/k8s without a cluster (npm run lint:k8s, part of npm run lint):
 // 1. builds each kustomization the way `kubectl kustomize` does for the keys used here
-//    (resources, namespace, labels); a key it does not know fails the check rather than
+//    (resources, namespace, labels, images); a key it does not know fails the check rather than
 //    being skipped silently;
 // 2. checks every object against the Kubernetes OpenAPI schema of its kind
 //    (kubernetes-models: the schemas compiled to validators, no network), and the
@@ -19,7 +19,7 @@ import { parseAllDocuments } from 'yaml';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const base = path.resolve(root, process.argv[2] ?? 'deploy/k8s');
-const KNOWN_KEYS = new Set(['apiVersion', 'kind', 'namespace', 'labels', 'resources']);
+const KNOWN_KEYS = new Set(['apiVersion', 'kind', 'namespace', 'labels', 'resources', 'images']);
 const CLUSTER_SCOPED = new Set(['Namespace']);
 // Made at run time by the RabbitMQ Cluster Operator, so absent from the build.
 const MADE_BY_OPERATOR = new Set(['rabbitmq-default-user']);
@@ -52,8 +52,30 @@ function build(dir) {
     for (const { pairs } of kustomization.labels ?? []) {
       object.metadata = { ...object.metadata, labels: { ...object.metadata?.labels, ...pairs } };
     }
+    for (const container of object.spec?.template?.spec?.containers ?? []) {
+      const [name, tag] = splitImage(container.image ?? '');
+      const image = (kustomization.images ?? []).find((i) => i.name === name);
+      if (!image) continue;
+      container.image = `${image.newName ?? name}:${image.newTag ?? tag}`;
+    }
+  }
+  for (const image of kustomization.images ?? []) {
+    const used = objects.some((o) =>
+      (o.spec?.template?.spec?.containers ?? []).some((c) =>
+        c.image?.startsWith(image.newName ?? image.name),
+      ),
+    );
+    if (!used) problem(rel(file), `images: ${image.name} names no container's image`);
   }
   return objects;
+}
+
+/** `registry/name:tag` as name and tag (a port in the registry is not a tag). */
+function splitImage(image) {
+  const colon = image.lastIndexOf(':');
+  return colon > image.lastIndexOf('/')
+    ? [image.slice(0, colon), image.slice(colon + 1)]
+    : [image, 'latest'];
 }
 
 function loadYaml(file) {
@@ -218,18 +240,17 @@ function checkDesign(objects) {
     problem('deploy/k8s', 'the RabbitmqCluster must have 3 replicas');
 }
 
-const dirs = [base, ...readdirSync(base).map((entry) => path.join(base, entry))].filter(
-  (dir) => statSync(dir).isDirectory() && existsSync(path.join(dir, 'kustomization.yaml')),
-);
-// Overlays one level further down (deploy/k8s/overlays/<name>) too.
-for (const dir of [...dirs]) {
+/** Every folder under `dir` (itself included) that holds a kustomization. */
+function kustomizations(dir) {
+  const found = existsSync(path.join(dir, 'kustomization.yaml')) ? [dir] : [];
   for (const entry of readdirSync(dir)) {
     const sub = path.join(dir, entry);
-    if (statSync(sub).isDirectory() && existsSync(path.join(sub, 'kustomization.yaml'))) {
-      if (!dirs.includes(sub)) dirs.push(sub);
-    }
+    if (statSync(sub).isDirectory()) found.push(...kustomizations(sub));
   }
+  return found;
 }
+
+const dirs = kustomizations(base);
 if (dirs.length === 0) problem(rel(base), 'no kustomization found');
 let checked = 0;
 for (const dir of dirs) {
