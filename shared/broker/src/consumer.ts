@@ -209,10 +209,7 @@ export class Consumer {
           logger.info({ queue, stream, attempt }, 'backfilling from the history stream');
           const result = await this.backfill(subscription, stream, state);
           if (!current()) return;
-          await channel.assertQueue(backfilledMarkerOf(queue), {
-            durable: true,
-            arguments: { 'x-queue-type': 'classic', 'x-max-length': 0 },
-          });
+          await this.markBackfilled(queue);
           this.backfills.delete(queue);
           logger.info(
             { queue, stream, ...result, seconds: (Date.now() - started) / 1000 },
@@ -229,6 +226,25 @@ export class Consumer {
         }
       }
     })().catch((err: unknown) => logger.error({ err, queue }, 'backfill ended unexpectedly'));
+  }
+
+  /**
+   * Declares the queue's backfilled marker, on a channel of its own: a declaration the broker
+   * refuses closes its channel, and the consumer's channel carries every queue's deliveries.
+   */
+  private async markBackfilled(queue: string): Promise<void> {
+    const connection = this.options.connection.channelModel();
+    if (!connection) throw new Error('not connected');
+    const probe = await connection.createChannel();
+    probe.on('error', () => undefined);
+    try {
+      await probe.assertQueue(backfilledMarkerOf(queue), {
+        durable: true,
+        arguments: { 'x-queue-type': 'classic', 'x-max-length': 0 },
+      });
+    } finally {
+      await probe.close().catch(() => undefined);
+    }
   }
 
   /**
