@@ -6,7 +6,8 @@
 #
 #  1. copy the tree (tracked and untracked files, build output) and commit it in a scratch
 #     git repository; node_modules points into this tree's
-#  2. npm run new-service -- <name>; every unit test (its own with the template's rule)
+#  2. bad names refused with nothing changed; npm run new-service -- <name>; every unit
+#     test (its own with the template's rule)
 #  3. the attendee's lab change (new-service.mjs --lab-solution), then build, lint (eslint,
 #     prettier, dependency-cruiser, contract documents) and type-check the new service
 #  4. `make setup` for it (node scripts/setup.mjs <name>): its database, roles and broker
@@ -78,6 +79,14 @@ git init -q
 git add -A
 git -c user.name=check -c user.email=check@localhost commit -qm 'the tree as it was' --no-verify
 [[ -z $(git status --porcelain) ]] || die "the scratch copy is not clean"
+
+step "bad names are refused and change nothing"
+for bad in Loyalty gift-cards gift_cards 9lives ab statistics order dashboard postgres testdb; do
+  if node scripts/new-service.mjs "$bad" >/dev/null 2>&1; then die "new-service accepted \"$bad\""; fi
+done
+[[ -z $(git status --porcelain) ]] || die "a refused name changed the tree: $(git status --porcelain)"
+node scripts/new-service.mjs gift-cards 2>&1 | head -1 || true
+echo "10 names refused, the tree unchanged"
 
 step "npm run new-service -- $NAME"
 generated=1
