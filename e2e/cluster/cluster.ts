@@ -199,7 +199,8 @@ function sampleNodeCost(): { stop: () => Promise<NodeCost> } {
       if (last && now.ticks >= last.ticks)
         cpu.push((now.ticks - last.ticks) / 100 / ((at - last.at) / 1000));
       last = { ticks: now.ticks, at };
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // Unref'd: a run that failed before `stop` must not be kept alive by the sampler.
+      await new Promise((resolve) => setTimeout(resolve, 2_000).unref());
     }
   })();
   const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
