@@ -4,6 +4,7 @@
 #   scripts/cluster.sh down     stop exactly these three nodes, delete .run/cluster
 #   scripts/cluster.sh status   cluster_status and the nodes' AMQP URLs
 #   scripts/cluster.sh urls     the comma-separated RABBITMQ_URL of one user (default guest)
+#   scripts/cluster.sh env      exports for `make up` on the cluster: eval "$(scripts/cluster.sh env)"
 #   scripts/cluster.sh stop-node b / start-node b   one node down and up again (the tests)
 #   scripts/cluster.sh ctl ...  rabbitmqctl with the cluster's cookie (-n rabbit-a@localhost ...)
 #
@@ -174,8 +175,23 @@ start_one() {
   await_node "$1"
 }
 
+# Exports that point `make up` (scripts/services.sh reads <SERVICE>_RABBITMQ_URL) at the
+# cluster: every service its own user on the three nodes, quorum queues with three replicas;
+# the dashboard, which reads one broker, node a and its management API.
+#   eval "$(scripts/cluster.sh env)" && make up
+env_exports() {
+  local service
+  for service in order invoicing shipping statistics payment; do
+    echo "export $(echo "$service" | tr '[:lower:]' '[:upper:]')_RABBITMQ_URL=$(urls "$service")"
+  done
+  echo "export DASHBOARD_RABBITMQ_URL=amqp://dashboard:dashboard-local-only@127.0.0.1:$(amqp_port 1)/messaging"
+  echo "export RABBITMQ_MANAGEMENT_URL=http://guest:guest@127.0.0.1:15681"
+  echo "export RABBITMQ_QUORUM_REPLICAS=3"
+}
+
 case "${1:-}" in
   up) up ;;
+  env) env_exports ;;
   stop-node) stop_one "${2:?which node: a, b or c}" ;;
   start-node) start_one "${2:?which node: a, b or c}" ;;
   down) down ;;
@@ -183,7 +199,7 @@ case "${1:-}" in
   urls) urls "${2:-guest}" ;;
   ctl) shift; ctl "$@" ;;
   *)
-    echo "usage: scripts/cluster.sh up|down|status|urls [user]|stop-node X|start-node X|ctl <rabbitmqctl args>" >&2
+    echo "usage: scripts/cluster.sh up|down|status|env|urls [user]|stop-node X|start-node X|ctl <rabbitmqctl args>" >&2
     exit 2
     ;;
 esac
