@@ -146,6 +146,11 @@ service_pid=$(<".run/$NAME.pid")
 step "its unit and integration tests (the integration ones start the whole system)"
 npx jest --ci "services/$NAME/" --selectProjects unit integration
 
+step "the workshop's lab 8 check: $NAME deployed late backfills, awards points, Order unchanged"
+if [[ $NAME == loyalty ]]; then
+  npx jest --ci e2e/workshop/labs.test.ts --selectProjects e2e -t 'lab 8'
+fi
+
 step "Order was not changed"
 changed=$(git diff --stat -- services/order)
 [[ -z $changed ]] || die "services/order changed: $changed"
