@@ -1,4 +1,5 @@
 import type { MessagingStyle, ServiceName } from '@app/contracts';
+import { sumOfSamples } from '@app/runtime';
 import {
   anOrderRequest,
   checkLedger,
@@ -50,17 +51,7 @@ export async function counterValue(
   labels: Record<string, string>,
 ): Promise<number> {
   const metrics = await request(`${system.services[service].url}/metrics`);
-  let total = 0;
-  for (const match of String(metrics.body).matchAll(/^(\w+)\{([^}]*)\} (\S+)$/gm)) {
-    if (match[1] !== name) continue;
-    const sample = Object.fromEntries(
-      [...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((label) => [label[1], label[2]]),
-    );
-    if (Object.entries(labels).every(([key, value]) => sample[key] === value)) {
-      total += Number(match[3]);
-    }
-  }
-  return total;
+  return sumOfSamples(String(metrics.body), name, labels);
 }
 
 export const consumed = (

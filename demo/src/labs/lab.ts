@@ -1,3 +1,5 @@
+import { sumOfSamples } from '@app/runtime';
+
 /**
  * What a lab check looks at: the running system's HTTP APIs and /metrics, and each
  * service's database (read only). `make lab N` points it at the system `make up` started;
@@ -50,26 +52,8 @@ export function verdict(observations: { ok: boolean; what: string; hint?: string
   };
 }
 
-/** The value of a counter or gauge in Prometheus text, summed over series whose labels match. */
-export function metricValue(
-  text: string,
-  name: string,
-  labels: Record<string, string> = {},
-): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const series = /^[^{\s]+(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
-    if (!series) continue;
-    const found = Object.fromEntries(
-      [...(series[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) {
-      sum += Number(series[2]);
-    }
-  }
-  return sum;
-}
+/** The value of a counter or gauge, summed over the series whose labels match. */
+export const metricValue = sumOfSamples;
 
 /** A service's /metrics text, or undefined when it does not answer. */
 export async function metricsOf(url: string): Promise<string | undefined> {

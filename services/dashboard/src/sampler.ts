@@ -1,8 +1,7 @@
 import { ServiceNames, type ServiceName } from '@app/contracts';
-import type { Logger } from '@app/runtime';
+import { parsePrometheusText, type Logger } from '@app/runtime';
 import type { Config } from './config';
 import { vhostOf } from './config';
-import { parsePrometheusText } from './prometheus-text';
 import type { Topology } from './topology';
 
 export interface ServiceTile {

@@ -1,6 +1,6 @@
 import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
 import type { ChannelModel } from 'amqplib';
-import type { Logger } from '@app/runtime';
+import { splitUrlList, type Logger } from '@app/runtime';
 
 export interface BrokerConnectionOptions {
   /**
@@ -31,8 +31,6 @@ export class BrokerConnection {
   readonly username: string;
   /** The URLs tried in turn (one unless a cluster's nodes were given). */
   readonly urls: string[];
-  /** Connections made after the first one: each lost connection that came back counts once. */
-  reconnects = 0;
   /** `host:port` of the node connected to now; undefined while disconnected. */
   node: string | undefined;
   private readonly logger: Logger;
@@ -47,10 +45,7 @@ export class BrokerConnection {
     const minDelay = options.minReconnectSeconds ?? 0.5;
     const maxDelay = options.maxReconnectSeconds ?? 10;
     this.logger = logger;
-    this.urls = options.url
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean);
+    this.urls = splitUrlList(options.url);
     const url = this.urls[0] ?? options.url;
     this.username = decodeURIComponent(new URL(url).username || 'guest');
     this.manager = amqp.connect(this.urls, {
@@ -68,7 +63,6 @@ export class BrokerConnection {
       this.manager.reconnectTimeInSeconds = minDelay;
       this.connections += 1;
       const reconnect = this.connections > 1;
-      if (reconnect) this.reconnects += 1;
       this.node = node;
       this.lastNode = node;
       if (reconnect && previous !== undefined && previous !== node) {
@@ -118,6 +112,11 @@ export class BrokerConnection {
   /** Hears every connection made: the first (`reconnect` false) and each one after a loss. */
   onConnect(listener: (event: { node: string; reconnect: boolean }) => void): void {
     this.connectListeners.push(listener);
+  }
+
+  /** Connections made after the first one: each lost connection that came back counts once. */
+  get reconnects(): number {
+    return Math.max(0, this.connections - 1);
   }
 
   isConnected(): boolean {

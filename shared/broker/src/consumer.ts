@@ -10,6 +10,7 @@ import type { FaultSwitches } from './faults';
 import type { MessagingMetrics, QueueDepth } from './metrics';
 import { RetryHeaders, ack, moveTo, parkedHeaders } from './settle';
 import { queueExists } from './history';
+import { onProbeChannel } from './probe';
 import { bindingsOf, type Subscription } from './subscription';
 import {
   DEFAULT_RETRY_DELAYS_MS,
@@ -232,19 +233,13 @@ export class Consumer {
    * Declares the queue's backfilled marker, on a channel of its own: a declaration the broker
    * refuses closes its channel, and the consumer's channel carries every queue's deliveries.
    */
-  private async markBackfilled(queue: string): Promise<void> {
-    const connection = this.options.connection.channelModel();
-    if (!connection) throw new Error('not connected');
-    const probe = await connection.createChannel();
-    probe.on('error', () => undefined);
-    try {
+  private markBackfilled(queue: string): Promise<void> {
+    return onProbeChannel(this.options.connection.channelModel(), async (probe) => {
       await probe.assertQueue(backfilledMarkerOf(queue), {
         durable: true,
         arguments: { 'x-queue-type': 'classic', 'x-max-length': 0 },
       });
-    } finally {
-      await probe.close().catch(() => undefined);
-    }
+    });
   }
 
   /**
@@ -383,13 +378,11 @@ export class Consumer {
    * service moved back through its retry exchange is no seam: its original was routed
    * long before.
    */
-  private async seamOf(
+  private seamOf(
     connection: NonNullable<ReturnType<BrokerConnection['channelModel']>>,
     queue: string,
   ): Promise<{ seam: string | undefined; taken: number }> {
-    const probe = await connection.createChannel();
-    probe.on('error', () => undefined);
-    try {
+    return onProbeChannel(connection, async (probe) => {
       let seam: string | undefined;
       let taken = 0;
       while (seam === undefined && taken < SEAM_PROBE_MESSAGES) {
@@ -402,9 +395,7 @@ export class Consumer {
       }
       if (taken > 0) probe.nackAll(true);
       return { seam, taken };
-    } finally {
-      await probe.close().catch(() => undefined);
-    }
+    });
   }
 
   /**
@@ -469,21 +460,15 @@ export class Consumer {
     }
   }
 
-  private async declareOnProbe(subscription: Subscription): Promise<void> {
-    const connection = this.options.connection.channelModel();
-    if (!connection) throw new Error('not connected');
-    const probe = await connection.createConfirmChannel();
-    probe.on('error', () => undefined);
-    try {
-      await declareConsumerQueue(
+  private declareOnProbe(subscription: Subscription): Promise<void> {
+    return onProbeChannel(this.options.connection.channelModel(), (probe) =>
+      declareConsumerQueue(
         probe,
         { name: subscription.queue, bindings: bindingsOf(subscription) },
         this.retryDelaysMs,
         { service: this.options.service, quorumReplicas: this.options.quorumReplicas },
-      );
-    } finally {
-      await probe.close().catch(() => undefined);
-    }
+      ),
+    );
   }
 
   async waitForConnect(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ChannelModel, Channel } from 'amqplib';
 import { Exchanges } from '@app/contracts';
+import { onProbeChannel } from './probe';
 
 /**
  * The replayable history of `order.events`: a RabbitMQ stream (AMQP 0-9-1, no stream
@@ -55,11 +56,8 @@ export async function declareHistoryStream(
  * closes its channel (404); it needs no permission on the queue.
  */
 export async function queueExists(connection: ChannelModel, name: string): Promise<boolean> {
-  const probe = await connection.createChannel();
-  probe.on('error', () => undefined);
   try {
-    await probe.checkQueue(name);
-    await probe.close().catch(() => undefined);
+    await onProbeChannel(connection, (probe) => probe.checkQueue(name));
     return true;
   } catch (err) {
     if ((err as { code?: number }).code === 404) return false;

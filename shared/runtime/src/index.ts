@@ -3,3 +3,4 @@ export * from './logger';
 export * from './lifecycle';
 export * from './wait';
 export * from './local-defaults';
+export * from './prometheus-text';

@@ -62,6 +62,13 @@ const ORDER_WITH_ITEMS = `
             FROM order_items i WHERE i.order_id = o.id) AS items
     FROM orders o`;
 
+/** The open orders; its WHERE clause is the predicate of the partial index `orders_open_idx`. */
+const COUNT_OPEN = `SELECT count(*)::int AS open FROM orders WHERE status NOT IN (${[
+  ...TerminalStatuses,
+]
+  .map((status) => `'${status}'`)
+  .join(', ')})`;
+
 export interface OrderPage {
   orders: Order[];
   nextCursor?: string;
@@ -99,11 +106,7 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
 
   /** Orders accepted and not yet terminal (read through the partial index `orders_open_idx`). */
   async countOpen(): Promise<number> {
-    const [row] = await this.db.$queryRawUnsafe<{ open: number }[]>(
-      `SELECT count(*)::int AS open FROM orders WHERE status NOT IN (${[...TerminalStatuses]
-        .map((status) => `'${status}'`)
-        .join(', ')})`,
-    );
+    const [row] = await this.db.$queryRawUnsafe<{ open: number }[]>(COUNT_OPEN);
     return row?.open ?? 0;
   }
 

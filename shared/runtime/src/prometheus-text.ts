@@ -23,3 +23,19 @@ export function parsePrometheusText(text: string, wanted: ReadonlySet<string>): 
   }
   return samples;
 }
+
+/**
+ * The sum of the samples of `name` whose labels include `labels` (all series when none are
+ * given), in Prometheus text; 0 when none matches.
+ */
+export function sumOfSamples(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
+  return parsePrometheusText(text, new Set([name]))
+    .filter((sample) =>
+      Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+    )
+    .reduce((sum, sample) => sum + sample.value, 0);
+}
