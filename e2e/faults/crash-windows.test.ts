@@ -101,6 +101,38 @@ describe('fault: a process killed inside the windows the outbox and inbox guard'
     },
   );
 
+  test.each(STYLES)(
+    'when Invoicing is killed in the middle of acking a batch (%s style), then the rest of the batch comes back, the inbox absorbs it, and every order completes once',
+    async (style) => {
+      const queue = INVOICING[style];
+      const type = style === 'event' ? 'NewOrder' : 'CreateInvoice';
+      // A slow first delivery makes the next ones pile up and go as one batch; that batch
+      // commits, three of its acks go out, then the process dies.
+      await system.restart('invoicing', { PREFETCH: '16' });
+      await system.setFaults('invoicing', {
+        handlerDelayMs: 300,
+        crashMidBatchAcks: 3,
+        messageTypes: [type],
+      });
+      const orderIds = await Promise.all(
+        Array.from({ length: 24 }, () => placeOrder(system, { style })),
+      );
+      await afterItsCrash('invoicing', { PREFETCH: '16' });
+
+      await Promise.all(orderIds.map((id) => orderCompleted(system, id)));
+      await expectCleanLedger(system, 'Invoicing killed while acking a batch', orderIds, {
+        style,
+        wire: wire.messages,
+      });
+      // The batch's unacked rest was committed before the crash: after it, each came back,
+      // its invoice's insert wrote nothing, and its inbox row named it a duplicate.
+      expect(
+        await consumed(system, 'invoicing', { queue, type, outcome: 'duplicate' }),
+      ).toBeGreaterThanOrEqual(1);
+      await system.restart('invoicing');
+    },
+  );
+
   test('when Order’s relay is killed after 10 of the confirms of a 30-row batch, before marking any row sent, then every row is published again and every order completes once in both styles', async () => {
     // A short lease, so the rows the dying relay claimed are claimed again soon.
     await system.restart('order', { FAULT_RELAY_PAUSED: 'true', OUTBOX_LEASE_MS: '2000' });

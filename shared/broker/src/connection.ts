@@ -1,6 +1,8 @@
 import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
 import type { ChannelModel } from 'amqplib';
+import { Writable } from 'node:stream';
 import { splitUrlList, type Logger } from '@app/runtime';
+import { coalesceWrites } from './coalesce';
 
 export interface BrokerConnectionOptions {
   /**
@@ -55,7 +57,11 @@ export class BrokerConnection {
       // broker's delayed ACK (~40 ms), which was most of the relay's latency (make bench).
       connectionOptions: { noDelay: true, clientProperties: { connection_name: connectionName } },
     });
-    this.manager.on('connect', ({ url: connected }) => {
+    this.manager.on('connect', ({ connection, url: connected }) => {
+      // amqplib's connection writes to `stream`, the socket (see coalesce.ts).
+      const socket: unknown = (connection as { connection?: { stream?: unknown } }).connection
+        ?.stream;
+      if (socket instanceof Writable) coalesceWrites(socket);
       const previous = this.lastNode;
       const node = nodeOf(connected, url);
       this.lastError = undefined;

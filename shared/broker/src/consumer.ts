@@ -11,7 +11,12 @@ import type { MessagingMetrics, QueueDepth } from './metrics';
 import { RetryHeaders, ack, moveTo, parkedHeaders } from './settle';
 import { queueExists } from './history';
 import { onProbeChannel } from './probe';
-import { bindingsOf, type Subscription } from './subscription';
+import {
+  bindingsOf,
+  type HandlerBinding,
+  type HandlerOutcome,
+  type Subscription,
+} from './subscription';
 import {
   DEFAULT_RETRY_DELAYS_MS,
   deadLetterQueueOf,
@@ -47,6 +52,18 @@ const SEAM_CLOCK_SKEW_MS = 30_000;
  * state, so any service can opt in without a table, and gone with the vhost.
  */
 export const backfilledMarkerOf = (queue: string): string => `${queue}.backfilled`;
+
+/** A delivery gathered for a batch, parsed. */
+interface Gathered {
+  delivery: ConsumeMessage;
+  parsed: ParsedDelivery;
+}
+
+/** A queue's deliveries waiting for its next batch, and whether one is being handled. */
+interface GatheringQueue {
+  deliveries: { channel: ConfirmChannel; delivery: ConsumeMessage }[];
+  busy: boolean;
+}
 
 /** A backfill under way: the stream, messages read so far and, after a failure, why. */
 interface BackfillState {
@@ -98,6 +115,8 @@ export class Consumer {
   /** Queues catching up from a history stream before they are consumed. */
   private readonly backfills = new Map<string, BackfillState>();
   private readonly backfillChannels = new Set<ConfirmChannel>();
+  /** Per queue with a batch handler: the deliveries waiting for the next batch. */
+  private readonly gathering = new Map<string, GatheringQueue>();
 
   constructor(private readonly options: ConsumerOptions) {
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
@@ -406,9 +425,11 @@ export class Consumer {
    * retrying with backoff, and meanwhile readiness names the queue.
    */
   private async subscribe(channel: ConfirmChannel, subscription: Subscription): Promise<void> {
+    const batches = subscription.handlers.some((binding) => binding.handleBatch);
     const { consumerTag } = await channel.consume(subscription.queue, (delivery) => {
       if (delivery) {
-        this.track(this.limited(() => this.traced(channel, subscription, delivery)));
+        if (batches) this.gather(channel, subscription, delivery);
+        else this.track(this.limited(() => this.traced(channel, subscription, delivery)));
         return;
       }
       const tags = this.consumerTags.get(channel);
@@ -551,6 +572,180 @@ export class Consumer {
     } finally {
       this.running -= 1;
       this.waiting.shift()?.();
+    }
+  }
+
+  /**
+   * Group commit for a queue with a batch handler: a delivery that arrives while none of
+   * the queue's is being handled is handled at once (in the next turn of the event loop,
+   * with any that came in the same socket read); deliveries that arrive meanwhile wait and
+   * go together as the next batch. At low load nothing waits for company; under load the
+   * batches grow by themselves, up to the prefetch.
+   */
+  private gather(channel: ConfirmChannel, subscription: Subscription, delivery: ConsumeMessage) {
+    const { queue } = subscription;
+    let group = this.gathering.get(queue);
+    if (!group) {
+      group = { deliveries: [], busy: false };
+      this.gathering.set(queue, group);
+    }
+    group.deliveries.push({ channel, delivery });
+    if (!group.busy) this.drain(subscription, group);
+  }
+
+  private drain(subscription: Subscription, group: GatheringQueue): void {
+    group.busy = true;
+    const turn = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      try {
+        await this.handleWaiting(subscription, group);
+      } finally {
+        group.busy = false;
+      }
+    });
+    this.track(turn);
+  }
+
+  /** Handles the queue's waiting deliveries, batch after batch, until none are left. */
+  private async handleWaiting(subscription: Subscription, group: GatheringQueue): Promise<void> {
+    while (group.deliveries.length > 0) {
+      const taken = group.deliveries.splice(0);
+      // Deliveries of a channel lost meanwhile come again on the next; each is handled
+      // (and acked) on the channel it came on.
+      for (const channel of new Set(taken.map((item) => item.channel))) {
+        const deliveries = taken.filter((item) => item.channel === channel);
+        const [only] = deliveries;
+        if (deliveries.length === 1 && only) {
+          await this.limited(() => this.traced(channel, subscription, only.delivery));
+        } else {
+          const batch = deliveries.map((item) => item.delivery);
+          await this.limited(() => this.handleGathered(channel, subscription, batch));
+        }
+      }
+    }
+  }
+
+  /**
+   * Handles deliveries that arrived together: those of a type with a batch handler in one
+   * call of it (one transaction), the rest (other types, a message id seen twice, one that
+   * does not parse) one by one, as ever.
+   */
+  private async handleGathered(
+    channel: ConfirmChannel,
+    subscription: Subscription,
+    deliveries: ConsumeMessage[],
+  ): Promise<void> {
+    const alone: ConsumeMessage[] = [];
+    const batches = new Map<HandlerBinding, Gathered[]>();
+    const ids = new Set<unknown>();
+    for (const delivery of deliveries) {
+      const type = typeLabelOf(delivery.properties.type);
+      const binding = subscription.handlers.find((handler) => handler.type === type);
+      const id: unknown = delivery.properties.messageId;
+      let parsed: ParsedDelivery | undefined;
+      try {
+        if (binding?.handleBatch && !ids.has(id)) {
+          parsed = parseDelivery(
+            subscription.handlers,
+            subscription.queue,
+            delivery,
+            this.options.connection.username,
+          );
+        }
+      } catch {
+        // The single path parks it, with the reason.
+      }
+      if (!binding || !parsed) {
+        alone.push(delivery);
+        continue;
+      }
+      ids.add(id);
+      batches.set(binding, [...(batches.get(binding) ?? []), { delivery, parsed }]);
+    }
+    for (const [binding, batch] of batches) {
+      if (batch.length === 1) alone.push(...batch.map((item) => item.delivery));
+      else await this.handleBatch(channel, subscription, binding, batch);
+    }
+    for (const delivery of alone) await this.traced(channel, subscription, delivery);
+  }
+
+  /**
+   * One batch: the fault switches per message, the batch handler (one transaction), then
+   * the acks, only after it committed. When it throws, each message is handled alone: its
+   * own retries and parking apply, and whatever the batch committed before it failed comes
+   * back as a duplicate the inbox absorbs.
+   */
+  private async handleBatch(
+    channel: ConfirmChannel,
+    subscription: Subscription,
+    binding: HandlerBinding,
+    batch: Gathered[],
+  ): Promise<void> {
+    const { metrics, faults } = this.options;
+    const { queue } = subscription;
+    const { type } = binding;
+    const handleBatch = binding.handleBatch;
+    if (!handleBatch) return;
+    const started = process.hrtime.bigint();
+    const messages = batch.map(({ delivery, parsed }) => {
+      if (delivery.fields.redelivered) metrics.redelivered.inc({ queue });
+      const attempt = attemptOf(delivery.properties);
+      return {
+        envelope: parsed.envelope,
+        payload: parsed.payload,
+        queue,
+        inbox: { consumer: queue, messageId: parsed.envelope.messageId, type },
+        attempt,
+        redelivered: delivery.fields.redelivered,
+        logger: this.options.logger.child({
+          queue,
+          type,
+          messageId: parsed.envelope.messageId,
+          correlationId: delivery.properties.correlationId,
+          attempt,
+        }),
+      };
+    });
+    let outcomes: (HandlerOutcome | void)[];
+    try {
+      outcomes = await withSpan(
+        `${queue} process`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: batch[0]?.delivery.properties.headers?.traceparent as string | undefined,
+          attributes: {
+            'messaging.system': 'rabbitmq',
+            'messaging.operation.type': 'process',
+            'messaging.consumer.group.name': queue,
+            'messaging.batch.message_count': batch.length,
+            'message.type': type,
+          },
+        },
+        async () => {
+          // As for deliveries handled side by side: delays overlap, a failure fails the batch.
+          await Promise.all(messages.map((message) => faults?.beforeHandle(type, message.attempt)));
+          const result = await handleBatch(messages);
+          if (result.length !== messages.length)
+            throw new Error(`batch handler answered ${result.length} of ${messages.length}`);
+          return result;
+        },
+      );
+    } catch (err) {
+      metrics.batchFallbacks.inc({ queue, type });
+      this.options.logger.warn(
+        { err, queue, type, messages: batch.length },
+        'batch failed; handling its messages one by one',
+      );
+      for (const { delivery } of batch) await this.traced(channel, subscription, delivery);
+      return;
+    }
+    faults?.afterHandle(type);
+    metrics.batchSize.observe({ queue, type }, batch.length);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    for (const [index, { delivery }] of batch.entries()) {
+      ack(channel, delivery, this.options.logger);
+      metrics.consumed.inc({ queue, type, outcome: outcomes[index] ?? 'processed' });
+      metrics.handlerSeconds.observe({ queue, type }, seconds);
+      await faults?.midBatch(type, index + 1, batch.length);
     }
   }
 

@@ -34,6 +34,12 @@ export const FaultSettingsSchema = z.strictObject({
   crashInHandler: z.boolean().default(false),
   /** SIGKILL the process after a handler committed its effect and before the delivery is acked. */
   crashBeforeAck: z.boolean().default(false),
+  /**
+   * SIGKILL the process in the middle of acknowledging a batch: after this many of its
+   * deliveries were acked (and the acks sent), before the rest. 0 is off; only batches of
+   * more deliveries than this are cut.
+   */
+  crashMidBatchAcks: z.int().min(0).max(1_000).default(0),
 });
 export type FaultSettings = z.infer<typeof FaultSettingsSchema>;
 
@@ -76,7 +82,8 @@ export class FaultSwitches {
       s.crashAfterPublish ||
       s.crashAfterConfirms > 0 ||
       s.crashInHandler ||
-      s.crashBeforeAck
+      s.crashBeforeAck ||
+      s.crashMidBatchAcks > 0
     );
   }
 
@@ -99,6 +106,19 @@ export class FaultSwitches {
     if (this.settings.crashBeforeAck && this.appliesTo(type)) {
       crash(`injected crash after the handler of ${type} committed, before its ack`);
     }
+  }
+
+  /**
+   * Called after `acked` of a batch's `size` deliveries were acked: with `crashMidBatchAcks`
+   * equal to `acked` and more left, waits for the acks to reach the socket, then crashes.
+   */
+  async midBatch(type: string, acked: number, size: number): Promise<void> {
+    const { crashMidBatchAcks } = this.settings;
+    if (crashMidBatchAcks === 0 || acked !== crashMidBatchAcks || size <= acked) return;
+    if (!this.appliesTo(type)) return;
+    // The acks go out when amqplib's writer next runs; let it.
+    await delay(100);
+    crash(`injected crash after acking ${acked} of a batch of ${size} ${type}, before the rest`);
   }
 
   private appliesTo(type: string): boolean {

@@ -40,7 +40,9 @@ export {
 export {
   bindingsOf,
   on,
+  type BatchHandler,
   type HandlerBinding,
+  type Handlers,
   type HandlerOutcome,
   type InboxRef,
   type IncomingMessage,

@@ -9,6 +9,9 @@ export interface MessagingMetrics {
   backfilled: Counter<'queue' | 'type' | 'outcome'>;
   redelivered: Counter<'queue'>;
   handlerSeconds: Histogram<'queue' | 'type'>;
+  /** Deliveries handled together in one transaction, and batches that fell back to one by one. */
+  batchSize: Histogram<'queue' | 'type'>;
+  batchFallbacks: Counter<'queue' | 'type'>;
   outboxBacklog: Gauge;
   queueDepth: Gauge<'queue'>;
   deadLetters: Gauge<'queue'>;
@@ -72,6 +75,19 @@ export function createMessagingMetrics(
       help: 'Time from delivery to acknowledgement, for handled messages',
       labelNames: ['queue', 'type'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'message_batch_size',
+      help: 'Deliveries of one type handled together in one transaction (batches of two or more)',
+      labelNames: ['queue', 'type'],
+      buckets: [2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    }),
+    batchFallbacks: new Counter({
+      name: 'message_batch_fallbacks_total',
+      help: 'Batches whose transaction failed, so that each of their messages was handled alone',
+      labelNames: ['queue', 'type'],
       registers: [registry],
     }),
     outboxBacklog: new Gauge({

@@ -33,14 +33,46 @@ export type MessageHandler<T extends MessageType> = (
   message: IncomingMessage<PayloadOf<T>>,
 ) => Promise<HandlerOutcome | void>;
 
+/**
+ * Handles several deliveries of one type in one transaction (one statement, see
+ * `createManyOnce` in @app/store). Resolves with an outcome per message, in order, once
+ * all of them committed; throws when it could not, and the consumer then handles each
+ * message alone with the single handler (the inbox absorbs what the batch did commit), so
+ * a poison message goes through its retries without taking the others with it.
+ */
+export type BatchHandler<T extends MessageType> = (
+  messages: IncomingMessage<PayloadOf<T>>[],
+) => Promise<(HandlerOutcome | void)[]>;
+
 export interface HandlerBinding {
   type: MessageType;
   handle: (message: IncomingMessage<unknown>) => Promise<HandlerOutcome | void>;
+  /** Used when more than one delivery of the type is ready at once (see BatchHandler). */
+  handleBatch?: (messages: IncomingMessage<unknown>[]) => Promise<(HandlerOutcome | void)[]>;
 }
 
-/** Pairs a message type with its handler, typed by the contract. */
-export function on<T extends MessageType>(type: T, handle: MessageHandler<T>): HandlerBinding {
-  return { type, handle: handle as HandlerBinding['handle'] };
+/** A message type's handler for one delivery and its handler for a batch of them. */
+export interface Handlers<T extends MessageType> {
+  handle: MessageHandler<T>;
+  handleBatch: BatchHandler<T>;
+}
+
+/**
+ * Pairs a message type with its handler, typed by the contract; a batch handler, if given
+ * (as `handleBatch` or with `Handlers`), takes the deliveries that are ready together
+ * under load.
+ */
+export function on<T extends MessageType>(
+  type: T,
+  handle: MessageHandler<T> | Handlers<T>,
+  handleBatch?: BatchHandler<T>,
+): HandlerBinding {
+  const both = typeof handle === 'function' ? { handle, handleBatch } : handle;
+  return {
+    type,
+    handle: both.handle as HandlerBinding['handle'],
+    ...(both.handleBatch ? { handleBatch: both.handleBatch as HandlerBinding['handleBatch'] } : {}),
+  };
 }
 
 /** One queue and the message types handled from it; bindings follow from the types. */

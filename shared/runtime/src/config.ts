@@ -205,6 +205,7 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
     FAULT_CRASH_AFTER_CONFIRMS: z.coerce.number().int().min(0).max(1_000_000).default(0),
     FAULT_CRASH_IN_HANDLER: z.stringbool().default(false),
     FAULT_CRASH_BEFORE_ACK: z.stringbool().default(false),
+    FAULT_CRASH_MID_BATCH_ACKS: z.coerce.number().int().min(0).max(1_000).default(0),
   });
 }
 

@@ -4,3 +4,4 @@ export * from './lifecycle';
 export * from './wait';
 export * from './local-defaults';
 export * from './prometheus-text';
+export * from './pairs';

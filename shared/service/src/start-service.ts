@@ -146,5 +146,6 @@ function faultsFrom(config: ServiceConfig): ConstructorParameters<typeof FaultSw
     crashAfterConfirms: config.FAULT_CRASH_AFTER_CONFIRMS,
     crashInHandler: config.FAULT_CRASH_IN_HANDLER,
     crashBeforeAck: config.FAULT_CRASH_BEFORE_ACK,
+    crashMidBatchAcks: config.FAULT_CRASH_MID_BATCH_ACKS,
   };
 }

@@ -1,13 +1,16 @@
 export { claimInbox } from './inbox';
 export {
   cancelOnce,
+  createManyOnce,
   createOnce,
   isUniqueViolation,
   renumber,
+  writeManyOnce,
   writeOnce,
   type CancelResult,
   type CreateOnce,
   type OnceResult,
+  type OnceWrite,
   type Statement,
 } from './once';
 export {

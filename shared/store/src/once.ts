@@ -20,6 +20,16 @@ export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: unknown } | undefined)?.code === '23505';
 }
 
+/** One write of `writeOnce`: the change, its delivery, its messages and its other writes. */
+export interface OnceWrite {
+  change: Statement;
+  /** The delivery, or deliveries, the change is recorded for. */
+  inbox: InboxRef | readonly InboxRef[] | undefined;
+  messages: readonly OutgoingMessage[];
+  /** Statements run only if `change` touched a row; they may select `FROM changed`. */
+  alsoWhenChanged?: readonly Statement[];
+}
+
 /**
  * One statement that makes a change, records the delivery in the inbox and writes the
  * messages to the outbox, all or nothing: `change` runs first as the CTE `changed` (an
@@ -36,32 +46,69 @@ export async function writeOnce(
   messages: readonly OutgoingMessage[],
   alsoWhenChanged: readonly Statement[] = [],
 ): Promise<number> {
-  const values: unknown[] = [...change.values];
+  const [changed] = await writeManyOnce(db, [{ change, inbox, messages, alsoWhenChanged }]);
+  return changed ?? 0;
+}
+
+/**
+ * Several `writeOnce` writes in one statement, so one round trip and one commit for a
+ * batch of deliveries: each write's CTEs are numbered (`changed1`, `inbox1`, …, and its
+ * `alsoWhenChanged` statements select from its own `changed<n>`), each writes its inbox row
+ * and messages only if its own change touched a row, and the whole is one implicit
+ * transaction: all of it commits or none. Returns, per write, how many rows its change
+ * touched. All writes run on one snapshot, so none sees another's rows: writes that
+ * update one row twice (an upsert of the same total) do not belong in one statement.
+ */
+export async function writeManyOnce(
+  db: SqlClient,
+  writes: readonly OnceWrite[],
+): Promise<number[]> {
+  const values: unknown[] = [];
   const param = (value: unknown): string => `$${values.push(value)}`;
-  const parts = [`changed AS (${change.sql} RETURNING 1 AS one)`];
-  if (inbox) {
-    parts.push(
-      `inbox AS (INSERT INTO inbox_messages (consumer, message_id, type)
-         SELECT ${param(inbox.consumer)}, ${param(inbox.messageId)}::uuid, ${param(inbox.type)} FROM changed)`,
-    );
-  }
-  alsoWhenChanged.forEach((statement, index) => {
-    parts.push(`also${index} AS (${renumber(statement.sql, values.length)})`);
+  const embed = (statement: Statement): string => {
+    const sql = renumber(statement.sql, values.length);
     values.push(...statement.values);
+    return sql;
+  };
+  const parts: string[] = [];
+  const counts: string[] = [];
+  writes.forEach((write, w) => {
+    const n = writes.length === 1 ? '' : String(w + 1);
+    const changed = `changed${n}`;
+    parts.push(`${changed} AS (${embed(write.change)} RETURNING 1 AS one)`);
+    counts.push(`(SELECT count(*) FROM ${changed})::int`);
+    const inbox = write.inbox === undefined ? [] : [write.inbox].flat();
+    if (inbox.length > 0) {
+      const rows = inbox.map(
+        ({ consumer, messageId, type }) =>
+          `(${param(consumer)}, ${param(messageId)}::uuid, ${param(type)})`,
+      );
+      parts.push(
+        `inbox${n} AS (INSERT INTO inbox_messages (consumer, message_id, type)
+           SELECT v.consumer, v.message_id, v.type
+             FROM (VALUES ${rows.join(', ')}) AS v(consumer, message_id, type), ${changed})`,
+      );
+    }
+    (write.alsoWhenChanged ?? []).forEach((statement, index) => {
+      const sql = embed(statement).replace(/\bchanged\b/g, changed);
+      parts.push(`also${n}_${index} AS (${sql})`);
+    });
+    if (write.messages.length > 0) {
+      parts.push(
+        `outbox${n} AS (${outboxInsert(param(outboxRows(write.messages)))}
+           WHERE EXISTS (SELECT 1 FROM ${changed}))`,
+      );
+    }
   });
-  if (messages.length > 0) {
-    parts.push(
-      `outbox AS (${outboxInsert(param(outboxRows(messages)))} WHERE EXISTS (SELECT 1 FROM changed))`,
-    );
-  }
-  const write = async (): Promise<number> => {
-    const [row] = await db.$queryRawUnsafe<{ changed: number }[]>(
-      `WITH ${parts.join(',\n')}\nSELECT count(*)::int AS changed FROM changed`,
+  const messages = writes.flatMap((write) => write.messages);
+  const run = async (): Promise<number[]> => {
+    const [row] = await db.$queryRawUnsafe<{ changed: number[] }[]>(
+      `WITH ${parts.join(',\n')}\nSELECT ARRAY[${counts.join(', ')}] AS changed`,
       ...values,
     );
-    return row?.changed ?? 0;
+    return row?.changed ?? writes.map(() => 0);
   };
-  if (messages.length === 0) return write();
+  if (messages.length === 0) return run();
   return withSpan(
     'outbox write',
     {
@@ -69,9 +116,10 @@ export async function writeOnce(
         'outbox.messages': messages.length,
         'outbox.types': [...new Set(messages.map((message) => message.type))].join(','),
         'messaging.message.conversation_id': messages[0]?.properties.correlationId ?? '',
+        'db.batch.writes': writes.length,
       },
     },
-    write,
+    run,
   );
 }
 
@@ -131,6 +179,41 @@ export async function createOnce<E>(db: PgDatabase, spec: CreateOnce<E>): Promis
     for (const message of messagesFor(spec.entity, true)) await addToOutbox(tx, message);
     return { outcome: 'processed', entity: spec.entity };
   });
+}
+
+/**
+ * `createOnce` for a batch of deliveries: the usual case of every spec in one statement
+ * (`writeManyOnce`: one round trip, one commit); the specs whose insert wrote nothing there
+ * (the key exists, the order was cancelled, a second spec for one key) then go one by one
+ * through `createOnce`, which tells those apart (a delivery handled before is one of
+ * them: its entity exists, so its insert wrote nothing, and its inbox row shows it). Should
+ * the statement fail on an inbox row all the same (a message id reused for another key),
+ * nothing of it committed and every spec goes one by one. Results are in the order of
+ * `specs`.
+ */
+export async function createManyOnce<E>(
+  db: PgDatabase,
+  specs: readonly CreateOnce<E>[],
+): Promise<OnceResult<E>[]> {
+  const writes = specs.map((spec) => ({
+    change: spec.insert,
+    inbox: spec.inbox,
+    messages: (spec.messagesFor ?? (() => []))(spec.entity, true),
+    alsoWhenChanged: spec.alsoWhenCreated ?? [],
+  }));
+  const created = await writeManyOnce(db, writes).catch((err: unknown) => {
+    if (isUniqueViolation(err)) return specs.map(() => 0);
+    throw err;
+  });
+  const results: OnceResult<E>[] = [];
+  for (const [index, spec] of specs.entries()) {
+    results.push(
+      (created[index] ?? 0) > 0
+        ? { outcome: 'processed', entity: spec.entity }
+        : await createOnce(db, spec),
+    );
+  }
+  return results;
 }
 
 /** Shifts a statement's `$n` parameters by `offset`, to embed it in a larger statement. */

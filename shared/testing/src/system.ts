@@ -58,6 +58,7 @@ export interface Faults {
   crashAfterConfirms?: number;
   crashInHandler?: boolean;
   crashBeforeAck?: boolean;
+  crashMidBatchAcks?: number;
 }
 
 /**

@@ -1,10 +1,21 @@
 import { messagesFor, type IncomingMessage } from '@app/broker';
-import { cancelOnce, createOnce, type SqlClient } from '@app/store';
+import type { MessageIntent } from '@app/contracts';
+import { pairUp } from '@app/runtime';
+import {
+  cancelOnce,
+  createManyOnce,
+  createOnce,
+  type CreateOnce,
+  type SqlClient,
+} from '@app/store';
 import type { Invoice } from '../domain/invoice';
-import type { Invoices } from '../domain/issue-invoice.use-case';
+import type { InvoiceBatch, Invoices } from '../domain/issue-invoice.use-case';
 import type { Cancellations } from '../domain/void-invoice.use-case';
 import type { Invoice as InvoiceRow } from '../generated/prisma/client';
 import type { Database } from './prisma';
+
+/** What a repository needs of a delivery: its inbox entry and its envelope. */
+type Delivery = Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>;
 
 /** The columns of an invoice under Prisma's field names, so one mapper reads both paths. */
 const INVOICE_COLUMNS = `id, order_id AS "orderId", customer_id AS "customerId",
@@ -32,41 +43,13 @@ export class InvoiceRepository {
   }
 
   /** The invoices as one delivery sees them: what it stores is recorded in the inbox. */
-  for(message: Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>): Invoices & Cancellations {
+  for(message: Delivery): Invoices & Cancellations {
     return {
       issueOnce: async (invoice, answer) => {
-        // The insert writes nothing for a cancelled order; the order's lock in
-        // order_is_cancelled makes that hold against an OrderCancelled handled meanwhile.
-        let cancelled = false;
-        const { outcome } = await createOnce(this.db, {
-          inbox: message.inbox,
-          insert: {
-            sql: `INSERT INTO invoices (id, order_id, customer_id, total_cents, currency, status, created_at)
-                  SELECT $1::uuid, $2::uuid, $3::text, $4::int, $5::text, $6::text, $7::timestamptz
-                  WHERE NOT order_is_cancelled($2::uuid)
-                  ON CONFLICT DO NOTHING`,
-            values: [
-              invoice.id,
-              invoice.orderId,
-              invoice.customerId,
-              invoice.totalCents,
-              invoice.currency,
-              invoice.status,
-              invoice.createdAt,
-            ],
-          },
-          entity: invoice,
-          findExisting: async (tx) => {
-            const existing = await this.findByOrderId(tx, invoice.orderId);
-            // Nothing inserted and nothing there: the order's tombstone stopped the insert.
-            cancelled = existing === undefined;
-            return existing;
-          },
-          messagesFor: (issued, created) =>
-            messagesFor(answer(issued, created), 'invoicing', message.envelope),
-        });
+        const issue = this.issueSpec(message, invoice, answer);
+        const { outcome } = await createOnce(this.db, issue.spec);
         this.outboxWritten();
-        return cancelled ? 'order-cancelled' : outcome;
+        return issue.cancelled() ? 'order-cancelled' : outcome;
       },
 
       cancelOnce: async (cancellation) => {
@@ -79,6 +62,66 @@ export class InvoiceRepository {
         return result.undone > 0 ? 'voided' : 'no-invoice-yet';
       },
     };
+  }
+
+  /** The invoices as a batch of deliveries sees them: one statement for all where it can. */
+  forBatch(messages: Delivery[]): InvoiceBatch {
+    return {
+      issueEachOnce: async (invoices, answer) => {
+        const issues = pairUp(messages, invoices).map(([message, invoice]) =>
+          this.issueSpec(message, invoice, answer),
+        );
+        const results = await createManyOnce(
+          this.db,
+          issues.map((issue) => issue.spec),
+        );
+        this.outboxWritten();
+        return results.map(({ outcome }, index) =>
+          issues[index]?.cancelled() ? 'order-cancelled' : outcome,
+        );
+      },
+    };
+  }
+
+  /**
+   * The invoice's write: inserted unless its order has one or was cancelled; the order's
+   * lock in order_is_cancelled makes that hold against an OrderCancelled handled meanwhile.
+   * `cancelled()` says afterwards whether the order's tombstone stopped it.
+   */
+  private issueSpec(
+    message: Delivery,
+    invoice: Invoice,
+    answer: (invoice: Invoice, created: boolean) => MessageIntent[],
+  ): { spec: CreateOnce<Invoice>; cancelled: () => boolean } {
+    let cancelled = false;
+    const spec: CreateOnce<Invoice> = {
+      inbox: message.inbox,
+      insert: {
+        sql: `INSERT INTO invoices (id, order_id, customer_id, total_cents, currency, status, created_at)
+              SELECT $1::uuid, $2::uuid, $3::text, $4::int, $5::text, $6::text, $7::timestamptz
+              WHERE NOT order_is_cancelled($2::uuid)
+              ON CONFLICT DO NOTHING`,
+        values: [
+          invoice.id,
+          invoice.orderId,
+          invoice.customerId,
+          invoice.totalCents,
+          invoice.currency,
+          invoice.status,
+          invoice.createdAt,
+        ],
+      },
+      entity: invoice,
+      findExisting: async (tx) => {
+        const existing = await this.findByOrderId(tx, invoice.orderId);
+        // Nothing inserted and nothing there: the order's tombstone stopped the insert.
+        cancelled = existing === undefined;
+        return existing;
+      },
+      messagesFor: (issued, created) =>
+        messagesFor(answer(issued, created), 'invoicing', message.envelope),
+    };
+    return { spec, cancelled: () => cancelled };
   }
 
   private async findByOrderId(tx: SqlClient, orderId: string): Promise<Invoice | undefined> {

@@ -29,6 +29,15 @@ export interface Invoices {
   ): Promise<Outcome>;
 }
 
+/** The invoices, as a batch of requests handled together sees them (see InvoiceRepository.forBatch). */
+export interface InvoiceBatch {
+  /** `issueOnce` for each invoice, the i-th for the batch's i-th request, in one transaction where it can. */
+  issueEachOnce(
+    invoices: Invoice[],
+    answer: (invoice: Invoice, created: boolean) => MessageIntent[],
+  ): Promise<Outcome[]>;
+}
+
 /**
  * Issues the invoice of an order, at most once per order however often the request
  * arrives, and answers in the same transaction. Event style: announce `InvoiceIssued` to
@@ -40,7 +49,20 @@ export function issueInvoice(
   request: IssueInvoiceRequest,
   style: MessagingStyle,
 ): Promise<Outcome> {
-  const invoice: Invoice = {
+  return invoices.issueOnce(invoiceFor(request), answerIn(style));
+}
+
+/** `issueInvoice` for several requests at once (a batch of deliveries): outcomes in their order. */
+export function issueInvoices(
+  invoices: InvoiceBatch,
+  requests: IssueInvoiceRequest[],
+  style: MessagingStyle,
+): Promise<Outcome[]> {
+  return invoices.issueEachOnce(requests.map(invoiceFor), answerIn(style));
+}
+
+function invoiceFor(request: IssueInvoiceRequest): Invoice {
+  return {
     id: randomUUID(),
     orderId: request.orderId,
     customerId: request.customerId,
@@ -49,7 +71,10 @@ export function issueInvoice(
     status: 'ISSUED',
     createdAt: new Date(),
   };
-  return invoices.issueOnce(invoice, (issued, created) => {
+}
+
+function answerIn(style: MessagingStyle) {
+  return (issued: Invoice, created: boolean): MessageIntent[] => {
     if (style === 'command') {
       return [say('InvoiceCreated', { invoiceId: issued.id, orderId: issued.orderId })];
     }
@@ -63,5 +88,5 @@ export function issueInvoice(
         issuedAt: issued.createdAt.toISOString(),
       }),
     ];
-  });
+  };
 }

@@ -1,6 +1,19 @@
 import type { LineItem, MessageIntent, ShippingAddress } from '@app/contracts';
-import { messagesFor, type IncomingMessage } from '@app/broker';
-import { claimInbox, isUniqueViolation, writeOnce, type RetentionTarget } from '@app/store';
+import {
+  messagesFor,
+  type InboxRef,
+  type IncomingMessage,
+  type OutgoingMessage,
+} from '@app/broker';
+import { pairUp } from '@app/runtime';
+import {
+  claimInbox,
+  isUniqueViolation,
+  writeManyOnce,
+  writeOnce,
+  type RetentionTarget,
+  type Statement,
+} from '@app/store';
 import {
   TerminalStatuses,
   type MessagingStyle,
@@ -9,7 +22,12 @@ import {
 } from '../domain/order';
 import type { Transition } from '../domain/order-saga';
 import type { PlacedOrders } from '../domain/place-order.use-case';
-import type { FailedOrders, OrderSaga, Outcome } from '../domain/record-outcome.use-case';
+import type {
+  FailedOrders,
+  OrderSaga,
+  OrderSagaBatch,
+  Outcome,
+} from '../domain/record-outcome.use-case';
 import type { Database } from './prisma';
 
 /**
@@ -193,8 +211,13 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
   }
 
   /** The orders as one delivery sees them: each change is recorded in the inbox with it. */
-  for(message: Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>): OrderSaga {
+  for(message: Delivery): OrderSaga {
     return { applyOnce: (orderId, decide) => this.applyOnce(message, orderId, decide) };
+  }
+
+  /** The orders as a batch of deliveries sees them: one read and one write for all where it can. */
+  forBatch(messages: Delivery[]): OrderSagaBatch {
+    return { applyEachOnce: (changes) => this.applyEachOnce(messages, changes) };
   }
 
   /**
@@ -206,10 +229,10 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
    * row, and the statement writes nothing.
    */
   private async applyOnce(
-    message: Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>,
+    message: Delivery,
     orderId: string,
     decide: (order: Order) => Transition | 'ignored',
-  ): Promise<{ outcome: Outcome; order?: Order }> {
+  ): Promise<Applied> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
       const seen = await this.findById(orderId);
       if (!seen) throw new UnknownOrderError(orderId);
@@ -218,52 +241,148 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
         const first = await claimInbox(this.db, message.inbox);
         return { outcome: first ? 'ignored' : 'duplicate', order: seen };
       }
-      const order: Order = { ...seen, ...decision.change, updatedAt: new Date() };
-      const messages = messagesFor(decision.say, 'order', message.envelope);
+      const change = changeOf(message, seen, decision);
       let written: number;
       try {
-        written = await writeOnce(
-          this.db,
-          {
-            sql: `UPDATE orders SET status = $2, payment_id = $3::uuid, invoice_id = $4::uuid,
-                         shipment_id = $5::uuid, failure_reason = $6, cancellation_reason = $7,
-                         updated_at = $8
-                   WHERE id = $1::uuid AND status = $9
-                     AND payment_id IS NOT DISTINCT FROM $10::uuid
-                     AND invoice_id IS NOT DISTINCT FROM $11::uuid
-                     AND shipment_id IS NOT DISTINCT FROM $12::uuid`,
-            values: [
-              order.id,
-              order.status,
-              order.paymentId ?? null,
-              order.invoiceId ?? null,
-              order.shipmentId ?? null,
-              order.failureReason ?? null,
-              order.cancellationReason ?? null,
-              order.updatedAt,
-              seen.status,
-              seen.paymentId ?? null,
-              seen.invoiceId ?? null,
-              seen.shipmentId ?? null,
-            ],
-          },
-          message.inbox,
-          messages,
-        );
+        written = await writeOnce(this.db, change.update, message.inbox, change.messages);
       } catch (err) {
         if (isUniqueViolation(err)) return { outcome: 'duplicate' };
         throw err;
       }
-      if (written === 1) {
-        if (messages.length > 0) this.outboxWritten();
-        if (TerminalStatuses.has(order.status) && !TerminalStatuses.has(seen.status)) {
-          this.finished(order);
-        }
-        return { outcome: 'processed', order };
-      }
+      if (written === 1) return this.applied(seen, change);
     }
     throw new Error(`order ${orderId} kept changing; ${message.inbox.type} will be retried`);
   }
+
+  /**
+   * `applyOnce` for a batch: the orders read in one query and the changes written in one
+   * statement (`writeManyOnce`). Changes of one order are applied in turn to what the one
+   * before left (InvoiceCreated and ShipmentCreated of an order often come together) and
+   * written as one update, recorded for each of their deliveries. Each update writes only
+   * if its order is still as read; one that wrote nothing there (the order changed
+   * meanwhile), a change the order ignores and an unknown order go through `applyOnce` one
+   * by one. A message handled before is among those, or, should its change still apply,
+   * makes the statement fail on its inbox row, and then all of them go one by one.
+   */
+  private async applyEachOnce(
+    messages: Delivery[],
+    changes: { orderId: string; decide: (order: Order) => Transition | 'ignored' }[],
+  ): Promise<Applied[]> {
+    const pairs = pairUp(messages, changes);
+    const rows = await this.db.$queryRawUnsafe<OrderRecord[]>(
+      `${ORDER_WITH_ITEMS} WHERE o.id = ANY($1::uuid[])`,
+      [...new Set(changes.map((change) => change.orderId))],
+    );
+    const planned = new Map<string, Folded>();
+    for (const row of rows) {
+      const seen = toOrder(row);
+      planned.set(seen.id, { seen, order: seen, indexes: [], inbox: [], messages: [] });
+    }
+    for (const [index, [message, { orderId, decide }]] of pairs.entries()) {
+      const plan = planned.get(orderId);
+      if (!plan) continue;
+      const decision = decide(plan.order);
+      if (decision === 'ignored') continue;
+      plan.order = { ...plan.order, ...decision.change, updatedAt: new Date() };
+      plan.indexes.push(index);
+      plan.inbox.push(message.inbox);
+      plan.messages.push(...messagesFor(decision.say, 'order', message.envelope));
+    }
+    const folded = [...planned.values()].filter((plan) => plan.indexes.length > 0);
+    const written =
+      folded.length === 0
+        ? []
+        : await writeManyOnce(
+            this.db,
+            folded.map((plan) => ({
+              change: updateOf(plan.seen, plan.order),
+              inbox: plan.inbox,
+              messages: plan.messages,
+            })),
+          ).catch((err: unknown) => {
+            if (isUniqueViolation(err)) return folded.map(() => 0);
+            throw err;
+          });
+    const results: (Applied | undefined)[] = changes.map(() => undefined);
+    for (const [k, plan] of folded.entries()) {
+      if (written[k] !== 1) continue;
+      const applied = this.applied(plan.seen, plan);
+      for (const index of plan.indexes) results[index] = applied;
+    }
+    for (const [index, [message, { orderId, decide }]] of pairs.entries()) {
+      results[index] ??= await this.applyOnce(message, orderId, decide);
+    }
+    return results.map((result) => result ?? { outcome: 'duplicate' });
+  }
+
+  /** After a change was written: wake the relay, hear of a finished order. */
+  private applied(seen: Order, { order, messages }: Pick<Change, 'order' | 'messages'>): Applied {
+    if (messages.length > 0) this.outboxWritten();
+    if (TerminalStatuses.has(order.status) && !TerminalStatuses.has(seen.status)) {
+      this.finished(order);
+    }
+    return { outcome: 'processed', order };
+  }
+}
+
+/** What a repository needs of a delivery: its inbox entry and its envelope. */
+type Delivery = Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>;
+
+/** What applying a change did: the outcome and, unless a duplicate, the order afterwards. */
+type Applied = { outcome: Outcome; order?: Order };
+
+/** A decided change of an order: the order afterwards, its guarded update and its messages. */
+interface Change {
+  order: Order;
+  update: Statement;
+  messages: OutgoingMessage[];
+}
+
+/** Changes of one order in a batch, applied in turn: the order as read and as they leave it. */
+interface Folded {
+  seen: Order;
+  order: Order;
+  /** The changes' places in the batch, their deliveries and their messages. */
+  indexes: number[];
+  inbox: InboxRef[];
+  messages: OutgoingMessage[];
+}
+
+/** The change `decision` makes to `seen`, with its messages. */
+function changeOf(message: Delivery, seen: Order, decision: Transition): Change {
+  const order: Order = { ...seen, ...decision.change, updatedAt: new Date() };
+  return {
+    order,
+    messages: messagesFor(decision.say, 'order', message.envelope),
+    update: updateOf(seen, order),
+  };
+}
+
+/** The update from `seen` to `order`: it writes only if the order is still as seen. */
+function updateOf(seen: Order, order: Order): Statement {
+  return {
+    sql: `UPDATE orders SET status = $2, payment_id = $3::uuid, invoice_id = $4::uuid,
+                   shipment_id = $5::uuid, failure_reason = $6, cancellation_reason = $7,
+                   updated_at = $8
+             WHERE id = $1::uuid AND status = $9
+               AND payment_id IS NOT DISTINCT FROM $10::uuid
+               AND invoice_id IS NOT DISTINCT FROM $11::uuid
+               AND shipment_id IS NOT DISTINCT FROM $12::uuid`,
+    values: [
+      order.id,
+      order.status,
+      order.paymentId ?? null,
+      order.invoiceId ?? null,
+      order.shipmentId ?? null,
+      order.failureReason ?? null,
+      order.cancellationReason ?? null,
+      order.updatedAt,
+      seen.status,
+      seen.paymentId ?? null,
+      seen.invoiceId ?? null,
+      seen.shipmentId ?? null,
+    ],
+  };
 }
 
 /** Writes of one order that may find it changed in between before the message is retried. */

@@ -20,6 +20,17 @@ export interface OrderSaga {
   ): Promise<{ outcome: Outcome; order?: Order }>;
 }
 
+/** The orders, as a batch of messages handled together sees them (see OrderRepository.forBatch). */
+export interface OrderSagaBatch {
+  /**
+   * `applyOnce` for each change, the i-th for the batch's i-th message: the orders read in
+   * one query and the changes written in one statement where they can.
+   */
+  applyEachOnce(
+    changes: { orderId: string; decide: (order: Order) => Transition | 'ignored' }[],
+  ): Promise<{ outcome: Outcome; order?: Order }[]>;
+}
+
 export interface RecordResult {
   outcome: Outcome;
   /** The order's status afterwards, when it changed. */
@@ -36,6 +47,24 @@ export async function recordOutcome(
   return result.order
     ? { outcome: result.outcome, status: result.order.status }
     : { outcome: result.outcome };
+}
+
+/** `recordOutcome` for several messages at once (a batch of deliveries): results in their order. */
+export async function recordOutcomes(
+  orders: OrderSagaBatch,
+  outcomes: { orderId: string; event: OrderEvent }[],
+): Promise<RecordResult[]> {
+  const results = await orders.applyEachOnce(
+    outcomes.map(({ orderId, event }) => ({
+      orderId,
+      decide: (order: Order) => transition(order, event),
+    })),
+  );
+  return results.map((result) =>
+    result.order
+      ? { outcome: result.outcome, status: result.order.status }
+      : { outcome: result.outcome },
+  );
 }
 
 /** Marks orders FAILED with the reason, unless they are terminal already. */

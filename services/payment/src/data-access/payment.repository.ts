@@ -1,10 +1,14 @@
 import { messagesFor, type IncomingMessage } from '@app/broker';
-import type { DeclineReason } from '@app/contracts';
-import { createOnce, type SqlClient } from '@app/store';
-import type { Payments } from '../domain/authorize-payment.use-case';
+import type { DeclineReason, MessageIntent } from '@app/contracts';
+import { pairUp } from '@app/runtime';
+import { createManyOnce, createOnce, type CreateOnce, type SqlClient } from '@app/store';
+import type { PaymentBatch, Payments } from '../domain/authorize-payment.use-case';
 import type { Payment } from '../domain/payment';
 import type { Payment as PaymentRow } from '../generated/prisma/client';
 import type { Database } from './prisma';
+
+/** What a repository needs of a delivery: its inbox entry and its envelope. */
+type Delivery = Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>;
 
 /** The columns of a payment under Prisma's field names, so one mapper reads both paths. */
 const PAYMENT_COLUMNS = `id, order_id AS "orderId", amount_cents AS "amountCents", currency,
@@ -32,32 +36,57 @@ export class PaymentRepository {
   }
 
   /** The payments as one delivery sees them: what it stores is recorded in the inbox. */
-  for(message: Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>): Payments {
+  for(message: Delivery): Payments {
     return {
       decideOnce: async (payment, answer) => {
-        const { outcome } = await createOnce(this.db, {
-          inbox: message.inbox,
-          insert: {
-            sql: `INSERT INTO payments (id, order_id, amount_cents, currency, status, decline_reason, created_at)
-                  VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-            values: [
-              payment.id,
-              payment.orderId,
-              payment.amountCents,
-              payment.currency,
-              payment.status,
-              payment.status === 'DECLINED' ? payment.declineReason : null,
-              payment.createdAt,
-            ],
-          },
-          entity: payment,
-          findExisting: (tx) => this.findByOrderId(tx, payment.orderId),
-          messagesFor: (decided, created) =>
-            messagesFor(answer(decided, created), 'payment', message.envelope),
-        });
+        const { outcome } = await createOnce(this.db, this.decideSpec(message, payment, answer));
         this.outboxWritten();
         return outcome;
       },
+    };
+  }
+
+  /** The payments as a batch of deliveries sees them: one statement for all where it can. */
+  forBatch(messages: Delivery[]): PaymentBatch {
+    return {
+      decideEachOnce: async (payments, answer) => {
+        const results = await createManyOnce(
+          this.db,
+          pairUp(messages, payments).map(([message, payment]) =>
+            this.decideSpec(message, payment, answer),
+          ),
+        );
+        this.outboxWritten();
+        return results.map(({ outcome }) => outcome);
+      },
+    };
+  }
+
+  /** The payment's write: inserted unless its order has one (then that one is answered). */
+  private decideSpec(
+    message: Delivery,
+    payment: Payment,
+    answer: (payment: Payment, created: boolean) => MessageIntent[],
+  ): CreateOnce<Payment> {
+    return {
+      inbox: message.inbox,
+      insert: {
+        sql: `INSERT INTO payments (id, order_id, amount_cents, currency, status, decline_reason, created_at)
+              VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+        values: [
+          payment.id,
+          payment.orderId,
+          payment.amountCents,
+          payment.currency,
+          payment.status,
+          payment.status === 'DECLINED' ? payment.declineReason : null,
+          payment.createdAt,
+        ],
+      },
+      entity: payment,
+      findExisting: (tx) => this.findByOrderId(tx, payment.orderId),
+      messagesFor: (decided, created) =>
+        messagesFor(answer(decided, created), 'payment', message.envelope),
     };
   }
 

@@ -26,6 +26,15 @@ export interface Payments {
   ): Promise<Outcome>;
 }
 
+/** The payments, as a batch of requests handled together sees them (see PaymentRepository.forBatch). */
+export interface PaymentBatch {
+  /** `decideOnce` for each payment, the i-th for the batch's i-th request, in one transaction where it can. */
+  decideEachOnce(
+    payments: Payment[],
+    answer: (payment: Payment, created: boolean) => MessageIntent[],
+  ): Promise<Outcome[]>;
+}
+
 /**
  * Decides on the payment of an order, once per order however often the request arrives,
  * and answers in the same transaction. Event style: announce AuthorizationAccepted or
@@ -38,6 +47,19 @@ export function authorizePayment(
   request: AuthorizationRequest,
   style: MessagingStyle,
 ): Promise<Outcome> {
+  return payments.decideOnce(paymentFor(request), answerIn(style));
+}
+
+/** `authorizePayment` for several requests at once (a batch of deliveries): outcomes in their order. */
+export function authorizePayments(
+  payments: PaymentBatch,
+  requests: AuthorizationRequest[],
+  style: MessagingStyle,
+): Promise<Outcome[]> {
+  return payments.decideEachOnce(requests.map(paymentFor), answerIn(style));
+}
+
+function paymentFor(request: AuthorizationRequest): Payment {
   const decision = decide(request.amountCents, request.cardToken ?? DEFAULT_CARD_TOKEN);
   const facts = {
     id: randomUUID(),
@@ -46,14 +68,16 @@ export function authorizePayment(
     currency: request.currency,
     createdAt: new Date(),
   };
-  const payment: Payment =
-    decision.status === 'AUTHORIZED'
-      ? { ...facts, status: 'AUTHORIZED' }
-      : { ...facts, status: 'DECLINED', declineReason: decision.reason };
-  return payments.decideOnce(payment, (decided, created) => {
+  return decision.status === 'AUTHORIZED'
+    ? { ...facts, status: 'AUTHORIZED' }
+    : { ...facts, status: 'DECLINED', declineReason: decision.reason };
+}
+
+function answerIn(style: MessagingStyle) {
+  return (decided: Payment, created: boolean): MessageIntent[] => {
     if (style === 'event' && !created) return [];
     return [answerOf(decided, style)];
-  });
+  };
 }
 
 function answerOf(payment: Payment, style: MessagingStyle): MessageIntent {

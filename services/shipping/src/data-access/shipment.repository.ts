@@ -1,11 +1,22 @@
 import type { LineItem, ShippingAddress } from '@app/contracts';
 import { messagesFor, type IncomingMessage } from '@app/broker';
-import { cancelOnce, createOnce, type SqlClient } from '@app/store';
+import type { MessageIntent } from '@app/contracts';
+import { pairUp } from '@app/runtime';
+import {
+  cancelOnce,
+  createManyOnce,
+  createOnce,
+  type CreateOnce,
+  type SqlClient,
+} from '@app/store';
 import type { Cancellations } from '../domain/cancel-shipment.use-case';
-import type { Shipments } from '../domain/prepare-shipment.use-case';
+import type { ShipmentBatch, Shipments } from '../domain/prepare-shipment.use-case';
 import type { Shipment } from '../domain/shipment';
 import type { Shipment as ShipmentRow } from '../generated/prisma/client';
 import type { Database } from './prisma';
+
+/** What a repository needs of a delivery: its inbox entry and its envelope. */
+type Delivery = Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>;
 
 /** The columns of a shipment under Prisma's field names, so one mapper reads both paths. */
 const SHIPMENT_COLUMNS = `id, order_id AS "orderId", items, shipping_address AS "shippingAddress",
@@ -33,40 +44,13 @@ export class ShipmentRepository {
   }
 
   /** The shipments as one delivery sees them: what it stores is recorded in the inbox. */
-  for(message: Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>): Shipments & Cancellations {
+  for(message: Delivery): Shipments & Cancellations {
     return {
       prepareOnce: async (shipment, answer) => {
-        // The insert writes nothing for a cancelled order; the order's lock in
-        // order_is_cancelled makes that hold against an OrderCancelled handled meanwhile.
-        let cancelled = false;
-        const { outcome } = await createOnce(this.db, {
-          inbox: message.inbox,
-          insert: {
-            sql: `INSERT INTO shipments (id, order_id, items, shipping_address, status, created_at)
-                  SELECT $1::uuid, $2::uuid, $3::jsonb, $4::jsonb, $5::text, $6::timestamptz
-                  WHERE NOT order_is_cancelled($2::uuid)
-                  ON CONFLICT DO NOTHING`,
-            values: [
-              shipment.id,
-              shipment.orderId,
-              JSON.stringify(shipment.items),
-              JSON.stringify(shipment.shippingAddress),
-              shipment.status,
-              shipment.createdAt,
-            ],
-          },
-          entity: shipment,
-          findExisting: async (tx) => {
-            const existing = await this.findByOrderId(tx, shipment.orderId);
-            // Nothing inserted and nothing there: the order's tombstone stopped the insert.
-            cancelled = existing === undefined;
-            return existing;
-          },
-          messagesFor: (prepared, created) =>
-            messagesFor(answer(prepared, created), 'shipping', message.envelope),
-        });
+        const prepare = this.prepareSpec(message, shipment, answer);
+        const { outcome } = await createOnce(this.db, prepare.spec);
         this.outboxWritten();
-        return cancelled ? 'order-cancelled' : outcome;
+        return prepare.cancelled() ? 'order-cancelled' : outcome;
       },
 
       cancelOnce: async (cancellation) => {
@@ -80,6 +64,65 @@ export class ShipmentRepository {
         return result.undone > 0 ? 'cancelled' : 'no-shipment-yet';
       },
     };
+  }
+
+  /** The shipments as a batch of deliveries sees them: one statement for all where it can. */
+  forBatch(messages: Delivery[]): ShipmentBatch {
+    return {
+      prepareEachOnce: async (shipments, answer) => {
+        const prepares = pairUp(messages, shipments).map(([message, shipment]) =>
+          this.prepareSpec(message, shipment, answer),
+        );
+        const results = await createManyOnce(
+          this.db,
+          prepares.map((prepare) => prepare.spec),
+        );
+        this.outboxWritten();
+        return results.map(({ outcome }, index) =>
+          prepares[index]?.cancelled() ? 'order-cancelled' : outcome,
+        );
+      },
+    };
+  }
+
+  /**
+   * The shipment's write: inserted unless its order has one or was cancelled; the order's
+   * lock in order_is_cancelled makes that hold against an OrderCancelled handled meanwhile.
+   * `cancelled()` says afterwards whether the order's tombstone stopped it.
+   */
+  private prepareSpec(
+    message: Delivery,
+    shipment: Shipment,
+    answer: (shipment: Shipment, created: boolean) => MessageIntent[],
+  ): { spec: CreateOnce<Shipment>; cancelled: () => boolean } {
+    let cancelled = false;
+    const spec: CreateOnce<Shipment> = {
+      inbox: message.inbox,
+      insert: {
+        sql: `INSERT INTO shipments (id, order_id, items, shipping_address, status, created_at)
+              SELECT $1::uuid, $2::uuid, $3::jsonb, $4::jsonb, $5::text, $6::timestamptz
+              WHERE NOT order_is_cancelled($2::uuid)
+              ON CONFLICT DO NOTHING`,
+        values: [
+          shipment.id,
+          shipment.orderId,
+          JSON.stringify(shipment.items),
+          JSON.stringify(shipment.shippingAddress),
+          shipment.status,
+          shipment.createdAt,
+        ],
+      },
+      entity: shipment,
+      findExisting: async (tx) => {
+        const existing = await this.findByOrderId(tx, shipment.orderId);
+        // Nothing inserted and nothing there: the order's tombstone stopped the insert.
+        cancelled = existing === undefined;
+        return existing;
+      },
+      messagesFor: (prepared, created) =>
+        messagesFor(answer(prepared, created), 'shipping', message.envelope),
+    };
+    return { spec, cancelled: () => cancelled };
   }
 
   private async findByOrderId(tx: SqlClient, orderId: string): Promise<Shipment | undefined> {

@@ -32,6 +32,15 @@ export interface Shipments {
   ): Promise<Outcome>;
 }
 
+/** The shipments, as a batch of requests handled together sees them (see ShipmentRepository.forBatch). */
+export interface ShipmentBatch {
+  /** `prepareOnce` for each shipment, the i-th for the batch's i-th request, in one transaction where it can. */
+  prepareEachOnce(
+    shipments: Shipment[],
+    answer: (shipment: Shipment, created: boolean) => MessageIntent[],
+  ): Promise<Outcome[]>;
+}
+
 /**
  * Prepares the shipment of an order, at most once per order however often the request
  * arrives, and answers in the same transaction. Event style: announce `ShipmentPrepared`.
@@ -43,7 +52,20 @@ export function prepareShipment(
   request: PrepareShipmentRequest,
   style: MessagingStyle,
 ): Promise<Outcome> {
-  const shipment: Shipment = {
+  return shipments.prepareOnce(shipmentFor(request), answerIn(style));
+}
+
+/** `prepareShipment` for several requests at once (a batch of deliveries): outcomes in their order. */
+export function prepareShipments(
+  shipments: ShipmentBatch,
+  requests: PrepareShipmentRequest[],
+  style: MessagingStyle,
+): Promise<Outcome[]> {
+  return shipments.prepareEachOnce(requests.map(shipmentFor), answerIn(style));
+}
+
+function shipmentFor(request: PrepareShipmentRequest): Shipment {
+  return {
     id: randomUUID(),
     orderId: request.orderId,
     items: request.items,
@@ -51,7 +73,10 @@ export function prepareShipment(
     status: 'PREPARED',
     createdAt: new Date(),
   };
-  return shipments.prepareOnce(shipment, (prepared, created) => {
+}
+
+function answerIn(style: MessagingStyle) {
+  return (prepared: Shipment, created: boolean): MessageIntent[] => {
     if (style === 'command') {
       return [say('ShipmentCreated', { shipmentId: prepared.id, orderId: prepared.orderId })];
     }
@@ -63,5 +88,5 @@ export function prepareShipment(
         preparedAt: prepared.createdAt.toISOString(),
       }),
     ];
-  });
+  };
 }

@@ -117,6 +117,7 @@ describe('loadConfig', () => {
       FAULT_CRASH_AFTER_CONFIRMS: 0,
       FAULT_CRASH_IN_HANDLER: false,
       FAULT_CRASH_BEFORE_ACK: false,
+      FAULT_CRASH_MID_BATCH_ACKS: 0,
     });
   });
 

@@ -1,6 +1,6 @@
-import { requireReplyTo, type MessageHandler } from '@app/broker';
+import { requireReplyTo, type BatchHandler, type MessageHandler } from '@app/broker';
 import type { InvoiceRepository } from '../../data-access/invoice.repository';
-import { issueInvoice } from '../../domain/issue-invoice.use-case';
+import { issueInvoice, issueInvoices } from '../../domain/issue-invoice.use-case';
 
 const said = {
   processed: 'invoice created on command',
@@ -17,4 +17,20 @@ export const createInvoiceHandler =
     const outcome = await issueInvoice(invoices.for(message), message.payload, 'command');
     message.logger.info({ outcome }, said[outcome]);
     return outcome === 'duplicate' ? 'duplicate' : 'processed';
+  };
+
+/** The same for commands that arrived together: their invoices in one transaction. */
+export const createInvoiceBatchHandler =
+  (invoices: InvoiceRepository): BatchHandler<'CreateInvoice'> =>
+  async (messages) => {
+    for (const message of messages) requireReplyTo(message.envelope, 'InvoiceCreated');
+    const outcomes = await issueInvoices(
+      invoices.forBatch(messages),
+      messages.map((message) => message.payload),
+      'command',
+    );
+    return outcomes.map((outcome, index) => {
+      messages[index]?.logger.info({ outcome }, said[outcome]);
+      return outcome === 'duplicate' ? 'duplicate' : 'processed';
+    });
   };

@@ -1,6 +1,6 @@
-import type { MessageHandler } from '@app/broker';
+import type { BatchHandler, MessageHandler } from '@app/broker';
 import type { InvoiceRepository } from '../../data-access/invoice.repository';
-import { issueInvoice } from '../../domain/issue-invoice.use-case';
+import { issueInvoice, issueInvoices } from '../../domain/issue-invoice.use-case';
 
 const said = {
   processed: 'invoice issued',
@@ -15,4 +15,19 @@ export const newOrderHandler =
     const outcome = await issueInvoice(invoices.for(message), message.payload, 'event');
     message.logger.info({ outcome }, said[outcome]);
     return outcome === 'duplicate' ? 'duplicate' : 'processed';
+  };
+
+/** The same for NewOrders that arrived together: their invoices in one transaction. */
+export const newOrderBatchHandler =
+  (invoices: InvoiceRepository): BatchHandler<'NewOrder'> =>
+  async (messages) => {
+    const outcomes = await issueInvoices(
+      invoices.forBatch(messages),
+      messages.map((message) => message.payload),
+      'event',
+    );
+    return outcomes.map((outcome, index) => {
+      messages[index]?.logger.info({ outcome }, said[outcome]);
+      return outcome === 'duplicate' ? 'duplicate' : 'processed';
+    });
   };

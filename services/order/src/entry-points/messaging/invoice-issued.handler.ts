@@ -1,21 +1,9 @@
-import type { MessageHandler } from '@app/broker';
 import type { OrderRepository } from '../../data-access/order.repository';
-import { recordOutcome } from '../../domain/record-outcome.use-case';
+import { outcomeHandlers } from './outcome-handlers';
 
 /** Event style: Invoicing announced the invoice of an order. */
-export const invoiceIssuedHandler =
-  (orders: OrderRepository): MessageHandler<'InvoiceIssued'> =>
-  async (message) => {
-    const { payload } = message;
-    const result = await recordOutcome(orders.for(message), payload.orderId, {
-      kind: 'invoice-known',
-      invoiceId: payload.invoiceId,
-    });
-    message.logger.info(
-      { outcome: result.outcome, status: result.status },
-      result.outcome === 'ignored'
-        ? 'InvoiceIssued for a finished order ignored'
-        : 'invoice recorded',
-    );
-    return result.outcome === 'duplicate' ? 'duplicate' : 'processed';
-  };
+export const invoiceIssuedHandler = (orders: OrderRepository) =>
+  outcomeHandlers(orders, 'InvoiceIssued', 'invoice recorded', ({ orderId, invoiceId }) => ({
+    orderId,
+    event: { kind: 'invoice-known', invoiceId },
+  }));

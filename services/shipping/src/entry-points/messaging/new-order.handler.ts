@@ -1,6 +1,6 @@
-import type { MessageHandler } from '@app/broker';
+import type { BatchHandler, MessageHandler } from '@app/broker';
 import type { ShipmentRepository } from '../../data-access/shipment.repository';
-import { prepareShipment } from '../../domain/prepare-shipment.use-case';
+import { prepareShipment, prepareShipments } from '../../domain/prepare-shipment.use-case';
 
 const said = {
   processed: 'shipment prepared',
@@ -15,4 +15,19 @@ export const newOrderHandler =
     const outcome = await prepareShipment(shipments.for(message), message.payload, 'event');
     message.logger.info({ outcome }, said[outcome]);
     return outcome === 'duplicate' ? 'duplicate' : 'processed';
+  };
+
+/** The same for NewOrders that arrived together: their shipments in one transaction. */
+export const newOrderBatchHandler =
+  (shipments: ShipmentRepository): BatchHandler<'NewOrder'> =>
+  async (messages) => {
+    const outcomes = await prepareShipments(
+      shipments.forBatch(messages),
+      messages.map((message) => message.payload),
+      'event',
+    );
+    return outcomes.map((outcome, index) => {
+      messages[index]?.logger.info({ outcome }, said[outcome]);
+      return outcome === 'duplicate' ? 'duplicate' : 'processed';
+    });
   };

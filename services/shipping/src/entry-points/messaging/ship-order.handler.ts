@@ -1,6 +1,6 @@
-import { requireReplyTo, type MessageHandler } from '@app/broker';
+import { requireReplyTo, type BatchHandler, type MessageHandler } from '@app/broker';
 import type { ShipmentRepository } from '../../data-access/shipment.repository';
-import { prepareShipment } from '../../domain/prepare-shipment.use-case';
+import { prepareShipment, prepareShipments } from '../../domain/prepare-shipment.use-case';
 
 const said = {
   processed: 'shipment created on command',
@@ -17,4 +17,20 @@ export const shipOrderHandler =
     const outcome = await prepareShipment(shipments.for(message), message.payload, 'command');
     message.logger.info({ outcome }, said[outcome]);
     return outcome === 'duplicate' ? 'duplicate' : 'processed';
+  };
+
+/** The same for commands that arrived together: their shipments in one transaction. */
+export const shipOrderBatchHandler =
+  (shipments: ShipmentRepository): BatchHandler<'ShipOrder'> =>
+  async (messages) => {
+    for (const message of messages) requireReplyTo(message.envelope, 'ShipmentCreated');
+    const outcomes = await prepareShipments(
+      shipments.forBatch(messages),
+      messages.map((message) => message.payload),
+      'command',
+    );
+    return outcomes.map((outcome, index) => {
+      messages[index]?.logger.info({ outcome }, said[outcome]);
+      return outcome === 'duplicate' ? 'duplicate' : 'processed';
+    });
   };

@@ -1,15 +1,18 @@
 import { on, type Subscription } from '@app/broker';
 import { Queues } from '@app/contracts';
 import type { ShipmentRepository } from '../../data-access/shipment.repository';
-import { newOrderHandler } from './new-order.handler';
+import { newOrderBatchHandler, newOrderHandler } from './new-order.handler';
 import { orderCancelledHandler } from './order-cancelled.handler';
-import { shipOrderHandler } from './ship-order.handler';
+import { shipOrderBatchHandler, shipOrderHandler } from './ship-order.handler';
 
 /** Everything the Shipping service consumes, and where. */
 export function subscriptions(shipments: ShipmentRepository): Subscription[] {
   return [
     // Event style: Shipping subscribes to Order's announcement.
-    { queue: Queues.shippingNewOrder.name, handlers: [on('NewOrder', newOrderHandler(shipments))] },
+    {
+      queue: Queues.shippingNewOrder.name,
+      handlers: [on('NewOrder', newOrderHandler(shipments), newOrderBatchHandler(shipments))],
+    },
     // Event style, compensation: Order cancels an order whose payment was declined.
     {
       queue: Queues.shippingOrderCancelled.name,
@@ -18,7 +21,7 @@ export function subscriptions(shipments: ShipmentRepository): Subscription[] {
     // Command style: Shipping's own command queue, which Order addresses.
     {
       queue: Queues.shippingCommands.name,
-      handlers: [on('ShipOrder', shipOrderHandler(shipments))],
+      handlers: [on('ShipOrder', shipOrderHandler(shipments), shipOrderBatchHandler(shipments))],
     },
   ];
 }
