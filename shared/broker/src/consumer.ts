@@ -24,6 +24,13 @@ import {
   retryQueueOf,
 } from './topology';
 
+/**
+ * Batches (or single deliveries) of one queue handled at once. One would make each
+ * delivery that arrives during a batch wait for it to end; two keep a queue at moderate
+ * load from waiting on itself while still gathering batches under load.
+ */
+const BATCH_WORKERS = 2;
+
 /** The first pause before declaring a queue again whose consumer the broker cancelled. */
 const RESUBSCRIBE_FIRST_DELAY_MS = 500;
 
@@ -59,10 +66,10 @@ interface Gathered {
   parsed: ParsedDelivery;
 }
 
-/** A queue's deliveries waiting for its next batch, and whether one is being handled. */
+/** A queue's deliveries waiting for its next batch, and how many batches are being handled. */
 interface GatheringQueue {
   deliveries: { channel: ConfirmChannel; delivery: ConsumeMessage }[];
-  busy: boolean;
+  workers: number;
 }
 
 /** A backfill under way: the stream, messages read so far and, after a failure, why. */
@@ -576,30 +583,31 @@ export class Consumer {
   }
 
   /**
-   * Group commit for a queue with a batch handler: a delivery that arrives while none of
-   * the queue's is being handled is handled at once (in the next turn of the event loop,
-   * with any that came in the same socket read); deliveries that arrive meanwhile wait and
-   * go together as the next batch. At low load nothing waits for company; under load the
-   * batches grow by themselves, up to the prefetch.
+   * Group commit for a queue with a batch handler: a delivery that arrives while fewer
+   * than `BATCH_WORKERS` of the queue's batches are being handled is handled at once (in
+   * the next turn of the event loop, with any that came in the same socket read);
+   * deliveries that arrive while all are busy wait and go together as the next batch. At
+   * low load nothing waits for company; under load the batches grow by themselves, up to
+   * the prefetch.
    */
   private gather(channel: ConfirmChannel, subscription: Subscription, delivery: ConsumeMessage) {
     const { queue } = subscription;
     let group = this.gathering.get(queue);
     if (!group) {
-      group = { deliveries: [], busy: false };
+      group = { deliveries: [], workers: 0 };
       this.gathering.set(queue, group);
     }
     group.deliveries.push({ channel, delivery });
-    if (!group.busy) this.drain(subscription, group);
+    if (group.workers < BATCH_WORKERS) this.drain(subscription, group);
   }
 
   private drain(subscription: Subscription, group: GatheringQueue): void {
-    group.busy = true;
+    group.workers += 1;
     const turn = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       try {
         await this.handleWaiting(subscription, group);
       } finally {
-        group.busy = false;
+        group.workers -= 1;
       }
     });
     this.track(turn);
