@@ -86,7 +86,7 @@ export interface ConsumerOptions {
   logger: Logger;
   metrics: MessagingMetrics;
   subscriptions: Subscription[];
-  /** Deliveries in flight per queue; keep prefetch times queues within the database pool. */
+  /** Deliveries in flight per queue, and the largest batch of a queue with a batch handler. */
   prefetch?: number;
   retryDelaysMs?: readonly number[];
   faults?: FaultSwitches;

@@ -148,8 +148,12 @@ export function serviceEnvSchema(service: string, defaultPort: number) {
      * the broker (RabbitMQ: 60 s), which is rarely what a service wants.
      */
     RABBITMQ_HEARTBEAT_SECONDS: z.coerce.number().int().min(0).max(600).default(5),
-    /** Deliveries in flight per queue; keep it within DB_POOL_SIZE. */
-    PREFETCH: env.positiveInt(8),
+    /**
+     * Deliveries in flight per queue: also the largest batch a queue with a batch handler
+     * writes in one statement (32 measured best in `make bench`: 25% more orders/s than 8).
+     * Handlers of single deliveries are capped at DB_POOL_SIZE - 3 at once whatever it is.
+     */
+    PREFETCH: env.positiveInt(32),
     /** Delays of the retry queues, comma-separated milliseconds. */
     RETRY_DELAYS_MS: z
       .string()

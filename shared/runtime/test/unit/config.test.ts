@@ -98,7 +98,7 @@ describe('loadConfig', () => {
       DB_POOL_SIZE: 10,
       RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672',
       RABBITMQ_HEARTBEAT_SECONDS: 5,
-      PREFETCH: 8,
+      PREFETCH: 32,
       RETRY_DELAYS_MS: [1_000, 5_000, 25_000],
       OUTBOX_POLL_INTERVAL_MS: 1_000,
       OUTBOX_LEASE_MS: 30_000,
