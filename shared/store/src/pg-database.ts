@@ -67,13 +67,23 @@ const sqlOf = (client: PoolClient): SqlClient => ({
 const statementNames = new Map<string, string>();
 
 /**
+ * Statements named at most. A batch's statement (`writeManyOnce`) has a text per shape
+ * (how many writes, deliveries and messages), and shapes are many: named, each would stay
+ * prepared on every connection for the connection's life, in Postgres's memory and here.
+ * The first ones named are the code's own fixed statements, met in the first seconds.
+ */
+const MAX_NAMED_STATEMENTS = 200;
+
+/**
  * Names each distinct SQL text, so that `pg` prepares it once per connection and Postgres
  * parses and plans it once, not on every call (about a third of Postgres's CPU per
- * transaction here). The texts are the code's own, a handful, with values as parameters.
+ * transaction here). The texts are the code's own, with values as parameters; past
+ * `MAX_NAMED_STATEMENTS` a new text runs unnamed (parsed each time, kept nowhere).
  */
 function prepared(text: string, values: unknown[]): QueryConfig {
   let name = statementNames.get(text);
   if (name === undefined) {
+    if (statementNames.size >= MAX_NAMED_STATEMENTS) return { text, values };
     name = `s${statementNames.size + 1}`;
     statementNames.set(text, name);
   }
