@@ -22,9 +22,10 @@ export const buffering: Scenario = {
     await system.ensureRunning();
     const books = new Books(system);
     const ids: string[] = [];
-    const pace = delayMs > 0 ? Math.round((SERVICE_PREFETCH * 1000) / delayMs) : undefined;
+    // A batch of up to PREFETCH deliveries waits the delay once, and two batches run at once.
+    const pace = delayMs > 0 ? Math.round((2 * SERVICE_PREFETCH * 1000) / delayMs) : undefined;
     say(
-      `  Invoicing now takes ${delayMs} ms per NewOrder (PUT /admin/faults; ${SERVICE_PREFETCH} at a time, ` +
+      `  Invoicing now takes ${delayMs} ms per NewOrder (PUT /admin/faults; batches of up to ${SERVICE_PREFETCH}, two at a time, ` +
         `${pace ? `at most ~${pace} orders/s` : 'no limit'}). Placing ${total} orders as fast as the API takes them.`,
     );
     await system.setFaults('invoicing', { handlerDelayMs: delayMs, messageTypes: ['NewOrder'] });

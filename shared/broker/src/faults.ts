@@ -10,7 +10,10 @@ import { delay, type Logger } from '@app/runtime';
  * marked sent. All off by default; a service refuses them unless ALLOW_FAULT_SWITCHES=true.
  */
 export const FaultSettingsSchema = z.strictObject({
-  /** Every handled message waits this long first. */
+  /**
+   * Every handler call waits this long first: one delivery, or a batch of them handled
+   * together (their waits overlap, as those of deliveries handled side by side do).
+   */
   handlerDelayMs: z.int().min(0).max(600_000).default(0),
   /** Each message fails on its first N attempts (transient), then succeeds. */
   handlerFailTimes: z.int().min(0).max(100).default(0),

@@ -9,6 +9,7 @@ import {
   type TestBroker,
   type TestDatabase,
 } from '@app/testing';
+import { sumOfSamples } from '@app/runtime';
 import { readConfig } from '../../src/config';
 import { start, type RunningStatisticsService } from '../../src/main';
 
@@ -235,4 +236,79 @@ describe('statistics: NewOrder handler against a real broker and database', () =
       expect((await statistics()).orders).toBe(before.orders + 1);
     },
   );
+
+  test('when NewOrders pile up and are counted in batches, then every order counts once, the cancelled one without revenue, and the totals per currency are exact', async () => {
+    const before = await statistics();
+    const batchesBefore = sumOfSamples(
+      (await request(`${url}/metrics`)).body as string,
+      'message_batch_size_count',
+      { queue: 'statistics.new-order' },
+    );
+    // Counted before the pile: its NewOrder comes again in it, under another message id.
+    const early = aNewOrder({ currency: 'DKK' });
+    await broker.publishMessage('NewOrder', early);
+    await waitForOrders(before.orders + 1);
+    // Cancelled before its NewOrder arrives: counted as placed and cancelled, no revenue.
+    const cancelled = aNewOrder({ currency: 'DKK' });
+    await broker.publishMessage('OrderCancelled', {
+      orderId: cancelled.orderId,
+      reason: 'card_declined',
+      cancelledAt: new Date().toISOString(),
+    });
+    await waitFor('the cancellation to be recorded', async () => {
+      const rows = await db.query('SELECT 1 FROM cancelled_orders WHERE order_id = $1', [
+        cancelled.orderId,
+      ]);
+      return rows.length === 1;
+    });
+
+    // A slow first delivery makes the rest pile up and go in batches.
+    await request(`${url}/admin/faults`, { method: 'PUT', body: { handlerDelayMs: 200 } });
+    const pile = [
+      ...Array.from({ length: 12 }, () => aNewOrder({ currency: 'DKK' })),
+      ...Array.from({ length: 12 }, () => aNewOrder({ currency: 'ISK' })),
+    ];
+    const repeatedId = randomUUID();
+    for (const [index, order] of pile.entries()) {
+      await broker.publishMessage('NewOrder', order, index === 3 ? { messageId: repeatedId } : {});
+      if (index === 5) await broker.publishMessage('NewOrder', early);
+      if (index === 7) await broker.publishMessage('NewOrder', cancelled);
+      if (index === 9) await broker.publishMessage('NewOrder', pile[3]!, { messageId: repeatedId });
+      if (index === 11) await broker.publishMessage('NewOrder', pile[0]!);
+    }
+    const after = await waitForOrders(before.orders + 2 + pile.length);
+    await waitFor(
+      'the queue to be empty',
+      async () => (await broker.depth('statistics.new-order')) === 0,
+    );
+    await request(`${url}/admin/faults`, { method: 'PUT', body: {} });
+
+    const sum = (orders: { totalCents: number }[]) =>
+      orders.reduce((total, order) => total + order.totalCents, 0);
+    const items = (orders: { items: { quantity: number }[] }[]) =>
+      orders.reduce(
+        (total, order) => total + order.items.reduce((n, item) => n + item.quantity, 0),
+        0,
+      );
+    const danish = [early, ...pile.filter((order) => order.currency === 'DKK')];
+    const icelandic = pile.filter((order) => order.currency === 'ISK');
+    expect((await statistics()).orders).toBe(after.orders);
+    expect(totalsOf(after, 'DKK')).toMatchObject({
+      orders: danish.length + 1,
+      cancelledOrders: 1,
+      revenueCents: sum(danish),
+      itemsSold: items(danish),
+    });
+    expect(totalsOf(after, 'ISK')).toMatchObject({
+      orders: icelandic.length,
+      cancelledOrders: 0,
+      revenueCents: sum(icelandic),
+      itemsSold: items(icelandic),
+    });
+    expect(
+      sumOfSamples((await request(`${url}/metrics`)).body as string, 'message_batch_size_count', {
+        queue: 'statistics.new-order',
+      }) - batchesBefore,
+    ).toBeGreaterThan(0);
+  });
 });

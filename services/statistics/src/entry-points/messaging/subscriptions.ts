@@ -1,7 +1,7 @@
 import { OrderHistory, on, type Subscription } from '@app/broker';
 import { Queues } from '@app/contracts';
 import type { StatisticsRepository } from '../../data-access/statistics.repository';
-import { newOrderHandler } from './new-order.handler';
+import { newOrderBatchHandler, newOrderHandler } from './new-order.handler';
 import { orderCancelledHandler } from './order-cancelled.handler';
 
 /**
@@ -18,7 +18,7 @@ export function subscriptions(
   return [
     {
       queue: Queues.statisticsNewOrder.name,
-      handlers: [on('NewOrder', newOrderHandler(statistics))],
+      handlers: [on('NewOrder', newOrderHandler(statistics), newOrderBatchHandler(statistics))],
       ...history,
     },
     // Event style, compensation: Order cancels an order whose payment was declined.
