@@ -720,6 +720,9 @@ export class Consumer {
         {
           kind: SpanKind.CONSUMER,
           parent: batch[0]?.delivery.properties.headers?.traceparent as string | undefined,
+          links: batch
+            .slice(1)
+            .map(({ delivery }) => delivery.properties.headers?.traceparent as string | undefined),
           attributes: {
             'messaging.system': 'rabbitmq',
             'messaging.operation.type': 'process',

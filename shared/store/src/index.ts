@@ -1,6 +1,7 @@
 export { claimInbox } from './inbox';
 export {
   cancelOnce,
+  createForOrdersOnce,
   createManyOnce,
   createOnce,
   isUniqueViolation,
@@ -10,6 +11,7 @@ export {
   type CancelResult,
   type CreateOnce,
   type OnceResult,
+  type OrderEntityOutcome,
   type OnceWrite,
   type Statement,
 } from './once';

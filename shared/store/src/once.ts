@@ -162,6 +162,17 @@ export async function createOnce<E>(db: PgDatabase, spec: CreateOnce<E>): Promis
     throw err;
   });
   if (created > 0) return { outcome: 'processed', entity: spec.entity };
+  return createOnceSlowly(db, spec);
+}
+
+/**
+ * `createOnce` when its one statement wrote nothing: a transaction tells apart a delivery
+ * handled before, a key that exists already (answered with what exists) and a concurrent
+ * request for the same key (ON CONFLICT DO NOTHING waits for it to commit).
+ */
+function createOnceSlowly<E>(db: PgDatabase, spec: CreateOnce<E>): Promise<OnceResult<E>> {
+  const messagesFor = spec.messagesFor ?? (() => []);
+  const also = spec.alsoWhenCreated ?? [];
   return db.transaction(async (tx) => {
     if (!(await claimInbox(tx, spec.inbox))) return { outcome: 'duplicate' };
     if ((await tx.$executeRawUnsafe(spec.insert.sql, ...spec.insert.values)) === 0) {
@@ -185,11 +196,11 @@ export async function createOnce<E>(db: PgDatabase, spec: CreateOnce<E>): Promis
  * `createOnce` for a batch of deliveries: the usual case of every spec in one statement
  * (`writeManyOnce`: one round trip, one commit); the specs whose insert wrote nothing there
  * (the key exists, the order was cancelled, a second spec for one key) then go one by one
- * through `createOnce`, which tells those apart (a delivery handled before is one of
- * them: its entity exists, so its insert wrote nothing, and its inbox row shows it). Should
- * the statement fail on an inbox row all the same (a message id reused for another key),
- * nothing of it committed and every spec goes one by one. Results are in the order of
- * `specs`.
+ * through `createOnce`'s transaction, which tells those apart (a delivery handled before
+ * is one of them: its entity exists, so its insert wrote nothing, and its inbox row shows
+ * it). Should the statement fail on an inbox row all the same (a message id reused for
+ * another key), nothing of it committed and every spec goes one by one. Results are in
+ * the order of `specs`.
  */
 export async function createManyOnce<E>(
   db: PgDatabase,
@@ -210,10 +221,38 @@ export async function createManyOnce<E>(
     results.push(
       (created[index] ?? 0) > 0
         ? { outcome: 'processed', entity: spec.entity }
-        : await createOnce(db, spec),
+        : await createOnceSlowly(db, spec),
     );
   }
   return results;
+}
+
+/** What creating an entity of an order did: created now, handled before, or stopped by the order's tombstone. */
+export type OrderEntityOutcome = 'processed' | 'duplicate' | 'order-cancelled';
+
+/**
+ * `createManyOnce` for entities of orders that may be cancelled before their request
+ * arrives (an invoice, a shipment): each spec's insert carries `WHERE NOT
+ * order_is_cancelled(<order id>)` (the order's lock makes that hold against an
+ * OrderCancelled handled meanwhile) and its `findExisting` looks for the order's entity.
+ * An insert that wrote nothing while nothing is there was stopped by the tombstone: that
+ * spec answers `order-cancelled`. Outcomes are in the order of `specs`.
+ */
+export async function createForOrdersOnce<E>(
+  db: PgDatabase,
+  specs: readonly CreateOnce<E>[],
+): Promise<OrderEntityOutcome[]> {
+  const stopped = new Set<number>();
+  const watched = specs.map((spec, index): CreateOnce<E> => ({
+    ...spec,
+    findExisting: async (tx) => {
+      const existing = await spec.findExisting?.(tx);
+      if (existing === undefined) stopped.add(index);
+      return existing;
+    },
+  }));
+  const results = await createManyOnce(db, watched);
+  return results.map(({ outcome }, index) => (stopped.has(index) ? 'order-cancelled' : outcome));
 }
 
 /** Shifts a statement's `$n` parameters by `offset`, to embed it in a larger statement. */

@@ -8,6 +8,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Link,
   type Span,
 } from '@opentelemetry/api';
 
@@ -44,6 +45,11 @@ export interface SpanOptions {
   attributes?: Attributes;
   /** The parent: a message's `traceparent`; the active context when left out. */
   parent?: string | undefined;
+  /**
+   * Other spans this one works for, as `traceparent`s: the messages of a batch besides the
+   * first (the parent), so each message's trace reaches the span that handled it.
+   */
+  links?: readonly (string | undefined)[];
 }
 
 /**
@@ -56,9 +62,14 @@ export function withSpan<T>(
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
   const parent = 'parent' in options ? contextOf(options.parent) : context.active();
+  const links: Link[] = [];
+  for (const traceparent of options.links ?? []) {
+    const linked = trace.getSpanContext(contextOf(traceparent));
+    if (linked && isSpanContextValid(linked)) links.push({ context: linked });
+  }
   return tracer().startActiveSpan(
     name,
-    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes ?? {} },
+    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes ?? {}, links },
     parent,
     async (span) => {
       try {

@@ -1,13 +1,7 @@
 import { messagesFor, type IncomingMessage } from '@app/broker';
 import type { MessageIntent } from '@app/contracts';
 import { pairUp } from '@app/runtime';
-import {
-  cancelOnce,
-  createManyOnce,
-  createOnce,
-  type CreateOnce,
-  type SqlClient,
-} from '@app/store';
+import { cancelOnce, createForOrdersOnce, type CreateOnce, type SqlClient } from '@app/store';
 import type { Invoice } from '../domain/invoice';
 import type { InvoiceBatch, Invoices } from '../domain/issue-invoice.use-case';
 import type { Cancellations } from '../domain/void-invoice.use-case';
@@ -46,10 +40,11 @@ export class InvoiceRepository {
   for(message: Delivery): Invoices & Cancellations {
     return {
       issueOnce: async (invoice, answer) => {
-        const issue = this.issueSpec(message, invoice, answer);
-        const { outcome } = await createOnce(this.db, issue.spec);
+        const [outcome] = await createForOrdersOnce(this.db, [
+          this.issueSpec(message, invoice, answer),
+        ]);
         this.outboxWritten();
-        return issue.cancelled() ? 'order-cancelled' : outcome;
+        return outcome ?? 'duplicate';
       },
 
       cancelOnce: async (cancellation) => {
@@ -68,33 +63,25 @@ export class InvoiceRepository {
   forBatch(messages: Delivery[]): InvoiceBatch {
     return {
       issueEachOnce: async (invoices, answer) => {
-        const issues = pairUp(messages, invoices).map(([message, invoice]) =>
-          this.issueSpec(message, invoice, answer),
-        );
-        const results = await createManyOnce(
+        const outcomes = await createForOrdersOnce(
           this.db,
-          issues.map((issue) => issue.spec),
+          pairUp(messages, invoices).map(([message, invoice]) =>
+            this.issueSpec(message, invoice, answer),
+          ),
         );
         this.outboxWritten();
-        return results.map(({ outcome }, index) =>
-          issues[index]?.cancelled() ? 'order-cancelled' : outcome,
-        );
+        return outcomes;
       },
     };
   }
 
-  /**
-   * The invoice's write: inserted unless its order has one or was cancelled; the order's
-   * lock in order_is_cancelled makes that hold against an OrderCancelled handled meanwhile.
-   * `cancelled()` says afterwards whether the order's tombstone stopped it.
-   */
+  /** The invoice's write: inserted unless its order has one or was cancelled (see createForOrdersOnce). */
   private issueSpec(
     message: Delivery,
     invoice: Invoice,
     answer: (invoice: Invoice, created: boolean) => MessageIntent[],
-  ): { spec: CreateOnce<Invoice>; cancelled: () => boolean } {
-    let cancelled = false;
-    const spec: CreateOnce<Invoice> = {
+  ): CreateOnce<Invoice> {
+    return {
       inbox: message.inbox,
       insert: {
         sql: `INSERT INTO invoices (id, order_id, customer_id, total_cents, currency, status, created_at)
@@ -112,16 +99,10 @@ export class InvoiceRepository {
         ],
       },
       entity: invoice,
-      findExisting: async (tx) => {
-        const existing = await this.findByOrderId(tx, invoice.orderId);
-        // Nothing inserted and nothing there: the order's tombstone stopped the insert.
-        cancelled = existing === undefined;
-        return existing;
-      },
+      findExisting: (tx) => this.findByOrderId(tx, invoice.orderId),
       messagesFor: (issued, created) =>
         messagesFor(answer(issued, created), 'invoicing', message.envelope),
     };
-    return { spec, cancelled: () => cancelled };
   }
 
   private async findByOrderId(tx: SqlClient, orderId: string): Promise<Invoice | undefined> {

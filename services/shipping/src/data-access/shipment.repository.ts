@@ -2,13 +2,7 @@ import type { LineItem, ShippingAddress } from '@app/contracts';
 import { messagesFor, type IncomingMessage } from '@app/broker';
 import type { MessageIntent } from '@app/contracts';
 import { pairUp } from '@app/runtime';
-import {
-  cancelOnce,
-  createManyOnce,
-  createOnce,
-  type CreateOnce,
-  type SqlClient,
-} from '@app/store';
+import { cancelOnce, createForOrdersOnce, type CreateOnce, type SqlClient } from '@app/store';
 import type { Cancellations } from '../domain/cancel-shipment.use-case';
 import type { ShipmentBatch, Shipments } from '../domain/prepare-shipment.use-case';
 import type { Shipment } from '../domain/shipment';
@@ -47,10 +41,11 @@ export class ShipmentRepository {
   for(message: Delivery): Shipments & Cancellations {
     return {
       prepareOnce: async (shipment, answer) => {
-        const prepare = this.prepareSpec(message, shipment, answer);
-        const { outcome } = await createOnce(this.db, prepare.spec);
+        const [outcome] = await createForOrdersOnce(this.db, [
+          this.prepareSpec(message, shipment, answer),
+        ]);
         this.outboxWritten();
-        return prepare.cancelled() ? 'order-cancelled' : outcome;
+        return outcome ?? 'duplicate';
       },
 
       cancelOnce: async (cancellation) => {
@@ -70,33 +65,25 @@ export class ShipmentRepository {
   forBatch(messages: Delivery[]): ShipmentBatch {
     return {
       prepareEachOnce: async (shipments, answer) => {
-        const prepares = pairUp(messages, shipments).map(([message, shipment]) =>
-          this.prepareSpec(message, shipment, answer),
-        );
-        const results = await createManyOnce(
+        const outcomes = await createForOrdersOnce(
           this.db,
-          prepares.map((prepare) => prepare.spec),
+          pairUp(messages, shipments).map(([message, shipment]) =>
+            this.prepareSpec(message, shipment, answer),
+          ),
         );
         this.outboxWritten();
-        return results.map(({ outcome }, index) =>
-          prepares[index]?.cancelled() ? 'order-cancelled' : outcome,
-        );
+        return outcomes;
       },
     };
   }
 
-  /**
-   * The shipment's write: inserted unless its order has one or was cancelled; the order's
-   * lock in order_is_cancelled makes that hold against an OrderCancelled handled meanwhile.
-   * `cancelled()` says afterwards whether the order's tombstone stopped it.
-   */
+  /** The shipment's write: inserted unless its order has one or was cancelled (see createForOrdersOnce). */
   private prepareSpec(
     message: Delivery,
     shipment: Shipment,
     answer: (shipment: Shipment, created: boolean) => MessageIntent[],
-  ): { spec: CreateOnce<Shipment>; cancelled: () => boolean } {
-    let cancelled = false;
-    const spec: CreateOnce<Shipment> = {
+  ): CreateOnce<Shipment> {
+    return {
       inbox: message.inbox,
       insert: {
         sql: `INSERT INTO shipments (id, order_id, items, shipping_address, status, created_at)
@@ -113,16 +100,10 @@ export class ShipmentRepository {
         ],
       },
       entity: shipment,
-      findExisting: async (tx) => {
-        const existing = await this.findByOrderId(tx, shipment.orderId);
-        // Nothing inserted and nothing there: the order's tombstone stopped the insert.
-        cancelled = existing === undefined;
-        return existing;
-      },
+      findExisting: (tx) => this.findByOrderId(tx, shipment.orderId),
       messagesFor: (prepared, created) =>
         messagesFor(answer(prepared, created), 'shipping', message.envelope),
     };
-    return { spec, cancelled: () => cancelled };
   }
 
   private async findByOrderId(tx: SqlClient, orderId: string): Promise<Shipment | undefined> {

@@ -46,6 +46,25 @@ describe('spans across the broker, with an in-memory exporter', () => {
       expect(handling?.resource.attributes['service.name']).toBe('invoicing');
     });
 
+    test('then a batch span continues its first message and links the others, skipping a malformed traceparent', async () => {
+      exporter.reset();
+      const other = 'a'.repeat(32);
+
+      await withSpan(
+        'invoicing.new-order process',
+        {
+          kind: SpanKind.CONSUMER,
+          parent: `00-${TRACE_ID}-${PARENT_ID}-01`,
+          links: [`00-${other}-${'b'.repeat(16)}-01`, 'not-a-traceparent', undefined],
+        },
+        async () => undefined,
+      );
+
+      const [batch] = exporter.getFinishedSpans();
+      expect(batch?.spanContext().traceId).toBe(TRACE_ID);
+      expect(batch?.links.map((link) => link.context.traceId)).toEqual([other]);
+    });
+
     test('then a failing handler ends its span as an error', async () => {
       exporter.reset();
 
