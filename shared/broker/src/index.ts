@@ -41,6 +41,7 @@ export {
   bindingsOf,
   on,
   type BatchHandler,
+  type DeliveryRef,
   type HandlerBinding,
   type Handlers,
   type HandlerOutcome,

@@ -13,6 +13,12 @@ export interface InboxRef {
   type: string;
 }
 
+/**
+ * What a repository needs of a delivery: its inbox entry (to record it handled) and its
+ * envelope (to say what caused the messages it writes).
+ */
+export type DeliveryRef = Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>;
+
 /** A delivery that parsed: its envelope and its validated payload. */
 export interface IncomingMessage<P> {
   envelope: Envelope;

@@ -1,4 +1,4 @@
-import { messagesFor, type IncomingMessage } from '@app/broker';
+import { messagesFor, type DeliveryRef } from '@app/broker';
 import type { MessageIntent } from '@app/contracts';
 import { pairUp } from '@app/runtime';
 import { cancelOnce, createForOrdersOnce, type CreateOnce, type SqlClient } from '@app/store';
@@ -7,9 +7,6 @@ import type { InvoiceBatch, Invoices } from '../domain/issue-invoice.use-case';
 import type { Cancellations } from '../domain/void-invoice.use-case';
 import type { Invoice as InvoiceRow } from '../generated/prisma/client';
 import type { Database } from './prisma';
-
-/** What a repository needs of a delivery: its inbox entry and its envelope. */
-type Delivery = Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>;
 
 /** The columns of an invoice under Prisma's field names, so one mapper reads both paths. */
 const INVOICE_COLUMNS = `id, order_id AS "orderId", customer_id AS "customerId",
@@ -37,7 +34,7 @@ export class InvoiceRepository {
   }
 
   /** The invoices as one delivery sees them: what it stores is recorded in the inbox. */
-  for(message: Delivery): Invoices & Cancellations {
+  for(message: DeliveryRef): Invoices & Cancellations {
     return {
       issueOnce: async (invoice, answer) => {
         const [outcome] = await createForOrdersOnce(this.db, [
@@ -60,7 +57,7 @@ export class InvoiceRepository {
   }
 
   /** The invoices as a batch of deliveries sees them: one statement for all where it can. */
-  forBatch(messages: Delivery[]): InvoiceBatch {
+  forBatch(messages: DeliveryRef[]): InvoiceBatch {
     return {
       issueEachOnce: async (invoices, answer) => {
         const outcomes = await createForOrdersOnce(
@@ -77,7 +74,7 @@ export class InvoiceRepository {
 
   /** The invoice's write: inserted unless its order has one or was cancelled (see createForOrdersOnce). */
   private issueSpec(
-    message: Delivery,
+    message: DeliveryRef,
     invoice: Invoice,
     answer: (invoice: Invoice, created: boolean) => MessageIntent[],
   ): CreateOnce<Invoice> {

@@ -1,10 +1,5 @@
 import type { LineItem, MessageIntent, ShippingAddress } from '@app/contracts';
-import {
-  messagesFor,
-  type InboxRef,
-  type IncomingMessage,
-  type OutgoingMessage,
-} from '@app/broker';
+import { messagesFor, type InboxRef, type DeliveryRef, type OutgoingMessage } from '@app/broker';
 import { pairUp } from '@app/runtime';
 import {
   claimInbox,
@@ -211,12 +206,12 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
   }
 
   /** The orders as one delivery sees them: each change is recorded in the inbox with it. */
-  for(message: Delivery): OrderSaga {
+  for(message: DeliveryRef): OrderSaga {
     return { applyOnce: (orderId, decide) => this.applyOnce(message, orderId, decide) };
   }
 
   /** The orders as a batch of deliveries sees them: one read and one write for all where it can. */
-  forBatch(messages: Delivery[]): OrderSagaBatch {
+  forBatch(messages: DeliveryRef[]): OrderSagaBatch {
     return { applyEachOnce: (changes) => this.applyEachOnce(messages, changes) };
   }
 
@@ -229,7 +224,7 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
    * row, and the statement writes nothing.
    */
   private async applyOnce(
-    message: Delivery,
+    message: DeliveryRef,
     orderId: string,
     decide: (order: Order) => Transition | 'ignored',
   ): Promise<Applied> {
@@ -265,7 +260,7 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
    * makes the statement fail on its inbox row, and then all of them go one by one.
    */
   private async applyEachOnce(
-    messages: Delivery[],
+    messages: DeliveryRef[],
     changes: { orderId: string; decide: (order: Order) => Transition | 'ignored' }[],
   ): Promise<Applied[]> {
     const pairs = pairUp(messages, changes);
@@ -325,9 +320,6 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
   }
 }
 
-/** What a repository needs of a delivery: its inbox entry and its envelope. */
-type Delivery = Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>;
-
 /** What applying a change did: the outcome and, unless a duplicate, the order afterwards. */
 type Applied = { outcome: Outcome; order?: Order };
 
@@ -349,7 +341,7 @@ interface Folded {
 }
 
 /** The change `decision` makes to `seen`, with its messages. */
-function changeOf(message: Delivery, seen: Order, decision: Transition): Change {
+function changeOf(message: DeliveryRef, seen: Order, decision: Transition): Change {
   const order: Order = { ...seen, ...decision.change, updatedAt: new Date() };
   return {
     order,

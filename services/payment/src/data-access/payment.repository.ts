@@ -1,4 +1,4 @@
-import { messagesFor, type IncomingMessage } from '@app/broker';
+import { messagesFor, type DeliveryRef } from '@app/broker';
 import type { DeclineReason, MessageIntent } from '@app/contracts';
 import { pairUp } from '@app/runtime';
 import { createManyOnce, createOnce, type CreateOnce, type SqlClient } from '@app/store';
@@ -6,9 +6,6 @@ import type { PaymentBatch, Payments } from '../domain/authorize-payment.use-cas
 import type { Payment } from '../domain/payment';
 import type { Payment as PaymentRow } from '../generated/prisma/client';
 import type { Database } from './prisma';
-
-/** What a repository needs of a delivery: its inbox entry and its envelope. */
-type Delivery = Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>;
 
 /** The columns of a payment under Prisma's field names, so one mapper reads both paths. */
 const PAYMENT_COLUMNS = `id, order_id AS "orderId", amount_cents AS "amountCents", currency,
@@ -36,7 +33,7 @@ export class PaymentRepository {
   }
 
   /** The payments as one delivery sees them: what it stores is recorded in the inbox. */
-  for(message: Delivery): Payments {
+  for(message: DeliveryRef): Payments {
     return {
       decideOnce: async (payment, answer) => {
         const { outcome } = await createOnce(this.db, this.decideSpec(message, payment, answer));
@@ -47,7 +44,7 @@ export class PaymentRepository {
   }
 
   /** The payments as a batch of deliveries sees them: one statement for all where it can. */
-  forBatch(messages: Delivery[]): PaymentBatch {
+  forBatch(messages: DeliveryRef[]): PaymentBatch {
     return {
       decideEachOnce: async (payments, answer) => {
         const results = await createManyOnce(
@@ -64,7 +61,7 @@ export class PaymentRepository {
 
   /** The payment's write: inserted unless its order has one (then that one is answered). */
   private decideSpec(
-    message: Delivery,
+    message: DeliveryRef,
     payment: Payment,
     answer: (payment: Payment, created: boolean) => MessageIntent[],
   ): CreateOnce<Payment> {

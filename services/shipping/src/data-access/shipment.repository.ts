@@ -1,5 +1,5 @@
 import type { LineItem, ShippingAddress } from '@app/contracts';
-import { messagesFor, type IncomingMessage } from '@app/broker';
+import { messagesFor, type DeliveryRef } from '@app/broker';
 import type { MessageIntent } from '@app/contracts';
 import { pairUp } from '@app/runtime';
 import { cancelOnce, createForOrdersOnce, type CreateOnce, type SqlClient } from '@app/store';
@@ -8,9 +8,6 @@ import type { ShipmentBatch, Shipments } from '../domain/prepare-shipment.use-ca
 import type { Shipment } from '../domain/shipment';
 import type { Shipment as ShipmentRow } from '../generated/prisma/client';
 import type { Database } from './prisma';
-
-/** What a repository needs of a delivery: its inbox entry and its envelope. */
-type Delivery = Pick<IncomingMessage<unknown>, 'inbox' | 'envelope'>;
 
 /** The columns of a shipment under Prisma's field names, so one mapper reads both paths. */
 const SHIPMENT_COLUMNS = `id, order_id AS "orderId", items, shipping_address AS "shippingAddress",
@@ -38,7 +35,7 @@ export class ShipmentRepository {
   }
 
   /** The shipments as one delivery sees them: what it stores is recorded in the inbox. */
-  for(message: Delivery): Shipments & Cancellations {
+  for(message: DeliveryRef): Shipments & Cancellations {
     return {
       prepareOnce: async (shipment, answer) => {
         const [outcome] = await createForOrdersOnce(this.db, [
@@ -62,7 +59,7 @@ export class ShipmentRepository {
   }
 
   /** The shipments as a batch of deliveries sees them: one statement for all where it can. */
-  forBatch(messages: Delivery[]): ShipmentBatch {
+  forBatch(messages: DeliveryRef[]): ShipmentBatch {
     return {
       prepareEachOnce: async (shipments, answer) => {
         const outcomes = await createForOrdersOnce(
@@ -79,7 +76,7 @@ export class ShipmentRepository {
 
   /** The shipment's write: inserted unless its order has one or was cancelled (see createForOrdersOnce). */
   private prepareSpec(
-    message: Delivery,
+    message: DeliveryRef,
     shipment: Shipment,
     answer: (shipment: Shipment, created: boolean) => MessageIntent[],
   ): CreateOnce<Shipment> {

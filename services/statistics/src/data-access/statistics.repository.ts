@@ -71,12 +71,14 @@ export class StatisticsRepository {
     return {
       addEachOnce: async (contributions) => {
         const pairs = pairUp(messages, contributions);
+        // The first message of each order (and of each message id) goes into the statement.
         const seen = new Set<string>();
-        const together = pairs.filter(([message, { orderId }]) => {
-          const first = !seen.has(orderId) && !seen.has(message.inbox.messageId);
+        const kept = new Set<number>();
+        for (const [index, [message, { orderId }]] of pairs.entries()) {
+          if (!seen.has(orderId) && !seen.has(message.inbox.messageId)) kept.add(index);
           seen.add(orderId).add(message.inbox.messageId);
-          return first;
-        });
+        }
+        const together = pairs.filter((_, index) => kept.has(index));
         const counted = new Set(
           (
             await this.db.$queryRawUnsafe<{ order_id: string }[]>(
@@ -98,9 +100,8 @@ export class StatisticsRepository {
         );
         const outcomes: Outcome[] = [];
         for (const [index, [message, contribution]] of pairs.entries()) {
-          const first = together.some(([, kept]) => kept === contribution);
           outcomes[index] =
-            first && counted.has(contribution.orderId)
+            kept.has(index) && counted.has(contribution.orderId)
               ? 'processed'
               : await this.for(message).addOnce(contribution);
         }
