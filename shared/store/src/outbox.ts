@@ -51,6 +51,37 @@ export function outboxRows(messages: readonly OutgoingMessage[]): string {
   );
 }
 
+/**
+ * A condition that makes the statement's transaction commit without waiting for its WAL
+ * to reach the disk (`synchronous_commit = off` for that transaction only; Postgres
+ * evaluates a condition without columns once, before the statement's rows). For the
+ * relay's own bookkeeping only, whose loss in a database crash costs a duplicate and
+ * nothing else: a lease that is lost lets the row be claimed again, a "sent" mark that is
+ * lost makes the row be published again, and the receivers' inboxes absorb both. The
+ * state and messages a service writes keep committing durably: a message is acked only
+ * after them. At low load every commit is a flush of its own, and the relay makes two of
+ * them per message; without them a flush costs the order's other writes only.
+ */
+const WITHOUT_WAITING_FOR_THE_DISK = `(SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL`;
+
+/**
+ * The relay's claim: marks the rows confirmed in the last cycle ($3, $4: ids and confirm
+ * times) and leases the next unsent ones ($1 at most, for $2 ms), oldest first, skipping
+ * rows another relay holds. The unsent rows are read through `outbox_messages_unsent_idx`
+ * (each service's migrations), which holds only them.
+ */
+const RELAY_CLAIM = `WITH marked AS (
+     UPDATE outbox_messages o SET sent_at = m.at, locked_until = NULL, last_error = NULL
+       FROM unnest($3::bigint[], $4::timestamptz[]) AS m(id, at) WHERE o.id = m.id)
+   UPDATE outbox_messages SET locked_until = now() + ($2::int * interval '1 millisecond'),
+          attempts = attempts + 1
+    WHERE id IN (SELECT id FROM outbox_messages
+                  WHERE sent_at IS NULL AND (locked_until IS NULL OR locked_until < now())
+                    AND id <> ALL($3::bigint[])
+                  ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+      AND ${WITHOUT_WAITING_FOR_THE_DISK}
+    RETURNING id, message_id, type, exchange, routing_key, payload, properties`;
+
 interface OutboxRow {
   /** Prisma returns an int8 as a bigint, `pg` as a string. */
   id: bigint | string;
@@ -72,6 +103,8 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** A claimed row not marked sent by then (its relay died) is claimed again. */
   leaseMs?: number;
+  /** How long confirmed rows wait for the next claim to carry their mark (see `confirmed`). */
+  markDelayMs?: number;
   /** Called when the broker returned an unroutable `mandatory` message. */
   onReturned?: (message: OutgoingMessage) => Promise<void>;
   faults?: FaultSwitches;
@@ -88,16 +121,19 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly leaseMs: number;
+  private readonly markDelayMs: number;
   private wakeUp = new AbortController();
   private pendingWake = false;
   /**
-   * Rows published and confirmed, not yet marked sent. While more rows wait, their mark
-   * rides along with the next claim: one statement per cycle instead of two, which under
-   * load is a large share of a service's statements (most batches hold a row or two). A
-   * crash before the mark means what a crash between confirm and mark always meant: they
-   * are published again after their lease, and the receivers' inboxes absorb them.
+   * Rows published and confirmed, not yet marked sent, with the time of their confirm
+   * (which the mark writes as `sent_at`). Their mark rides along with the next claim: one
+   * statement per cycle instead of two, a large share of a service's statements, since
+   * most cycles carry a row or two. The next claim comes when a commit wakes the relay;
+   * if none does within `markDelayMs`, they are marked on their own. A crash before the
+   * mark means what a crash between confirm and mark always meant: they are published
+   * again after their lease, and the receivers' inboxes absorb them.
    */
-  private confirmed: string[] = [];
+  private confirmed: { id: string; at: Date }[] = [];
   private stopped = false;
   private loop: Promise<void> | undefined;
 
@@ -105,6 +141,7 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 100;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.markDelayMs = options.markDelayMs ?? 100;
   }
 
   start(): void {
@@ -144,13 +181,27 @@ export class OutboxRelay {
       if (this.stopped) break;
       // A full batch means more may be waiting; otherwise sleep until woken or the poll.
       if (published === this.batchSize || this.pendingWake) continue;
-      this.wakeUp = new AbortController();
-      const wait = failures > 0 ? Math.min(10_000, 250 * 2 ** failures) : this.pollIntervalMs;
-      await delay(wait, this.wakeUp.signal);
+      if (this.confirmed.length > 0 && failures === 0) {
+        // A commit soon wakes the relay, and its claim carries the marks; or they go alone.
+        await this.sleep(this.markDelayMs);
+        if (this.stopped) break;
+        if (this.pendingWake) continue;
+        await this.markConfirmed().catch((err: unknown) =>
+          logger.warn({ err }, 'could not mark confirmed outbox rows sent; will retry'),
+        );
+        if (this.pendingWake) continue;
+      }
+      await this.sleep(failures > 0 ? Math.min(10_000, 250 * 2 ** failures) : this.pollIntervalMs);
     }
     await this.markConfirmed().catch((err: unknown) =>
       logger.warn({ err }, 'could not mark the last confirmed outbox rows sent'),
     );
+  }
+
+  /** Sleeps until `wake()`, `stop()` or `ms` have passed. */
+  private sleep(ms: number): Promise<void> {
+    this.wakeUp = new AbortController();
+    return delay(ms, this.wakeUp.signal);
   }
 
   /** Publishes one batch; returns how many rows it handled. */
@@ -159,24 +210,16 @@ export class OutboxRelay {
     // Marks the rows confirmed in the last cycle and claims the next ones, in one statement.
     const marking = this.confirmed;
     const rows = await db.$queryRawUnsafe<OutboxRow[]>(
-      `WITH marked AS (
-         UPDATE outbox_messages SET sent_at = now(), locked_until = NULL, last_error = NULL
-          WHERE id = ANY($3::bigint[]))
-       UPDATE outbox_messages SET locked_until = now() + ($2::int * interval '1 millisecond'),
-              attempts = attempts + 1
-        WHERE id IN (SELECT id FROM outbox_messages
-                      WHERE sent_at IS NULL AND (locked_until IS NULL OR locked_until < now())
-                        AND id <> ALL($3::bigint[])
-                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING id, message_id, type, exchange, routing_key, payload, properties`,
+      RELAY_CLAIM,
       this.batchSize,
       this.leaseMs,
-      marking,
+      marking.map((row) => row.id),
+      marking.map((row) => row.at.toISOString()),
     );
     this.confirmed = this.confirmed.slice(marking.length);
     if (rows.length === 0) return 0;
     rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    const sent: OutboxRow['id'][] = [];
+    const sent: { id: string; at: Date }[] = [];
     const failed: { id: OutboxRow['id']; error: string }[] = [];
     await Promise.all(
       rows.map(async (row) => {
@@ -217,17 +260,14 @@ export class OutboxRelay {
             );
             await onReturned?.(message);
           }
-          sent.push(row.id);
+          sent.push({ id: String(row.id), at: new Date() });
         } catch (err) {
           failed.push({ id: row.id, error: err instanceof Error ? err.message : String(err) });
         }
       }),
     );
-    this.confirmed.push(...sent.map(String));
-    // More rows wait (a commit woke the relay meanwhile, or the batch was full): the next
-    // claim marks these. Otherwise they are marked now, so an idle outbox is all sent.
-    const more = this.pendingWake || rows.length === this.batchSize;
-    if (!more || failed.length > 0) await this.markConfirmed();
+    this.confirmed.push(...sent);
+    if (failed.length > 0) await this.markConfirmed();
     for (const { id, error } of failed) {
       // Release the lease so the next batch retries it, not only after the lease runs out.
       await db.$executeRawUnsafe(
@@ -251,19 +291,21 @@ export class OutboxRelay {
     if (this.confirmed.length === 0) return;
     const marking = this.confirmed;
     await this.options.db.$executeRawUnsafe(
-      `UPDATE outbox_messages SET sent_at = now(), locked_until = NULL, last_error = NULL
-        WHERE id = ANY($1::bigint[])`,
-      marking,
+      `UPDATE outbox_messages o SET sent_at = m.at, locked_until = NULL, last_error = NULL
+         FROM unnest($1::bigint[], $2::timestamptz[]) AS m(id, at)
+        WHERE o.id = m.id AND ${WITHOUT_WAITING_FOR_THE_DISK}`,
+      marking.map((row) => row.id),
+      marking.map((row) => row.at.toISOString()),
     );
     this.confirmed = this.confirmed.slice(marking.length);
   }
 
-  /** Messages written but not yet confirmed. */
+  /** Messages written but not yet confirmed (those confirmed and not yet marked left out). */
   async backlog(): Promise<number> {
     const [row] = await this.options.db.$queryRawUnsafe<{ count: bigint }[]>(
       'SELECT count(*) AS count FROM outbox_messages WHERE sent_at IS NULL',
     );
-    return Number(row?.count ?? 0);
+    return Math.max(0, Number(row?.count ?? 0) - this.confirmed.length);
   }
 }
 
