@@ -33,12 +33,20 @@ export function start(
         buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
         registers: [registry],
       });
-      const orders = new OrderRepository(db, outboxWritten, (order) =>
-        finished.observe(
-          { status: order.status, style: order.style },
-          (order.updatedAt.getTime() - order.createdAt.getTime()) / 1000,
-        ),
-      );
+      const changedMeanwhile = new Counter({
+        name: 'order_changes_decided_again_total',
+        help: 'Changes of an order (by an outcome message) that found the order changed since it was seen, so read it and decided again',
+        registers: [registry],
+      });
+      const orders = new OrderRepository(db, {
+        outboxWritten,
+        finished: (order) =>
+          finished.observe(
+            { status: order.status, style: order.style },
+            (order.updatedAt.getTime() - order.createdAt.getTime()) / 1000,
+          ),
+        changedMeanwhile: () => changedMeanwhile.inc(),
+      });
       const replayed = new Counter({
         name: 'order_requests_replayed_total',
         help: 'POST /orders answered with the order an earlier request with the same Idempotency-Key placed',

@@ -91,13 +91,36 @@ export interface OrderPage {
 export type OutcomeResult = { outcome: 'processed'; order: Order } | { outcome: 'duplicate' };
 
 export class OrderRepository implements PlacedOrders, FailedOrders {
+  /**
+   * The orders as this process last wrote them, newest last, at most `RECENT_ORDERS`. A
+   * change starts from this instead of reading the order: its update is guarded by what
+   * it started from, so an entry that another instance (or a cancellation) made stale
+   * writes nothing, and the change reads the order and tries again. Terminal statuses are
+   * final, so an order that is terminal here is terminal in the database too.
+   */
+  private readonly recent = new Map<string, Order>();
+  /** The last change of each order that this process is applying or will apply next. */
+  private readonly turns = new Map<string, Promise<void>>();
+
+  private readonly outboxWritten: () => void;
+  private readonly finished: (order: Order) => void;
+  private readonly changedMeanwhile: () => void;
+
   constructor(
     private readonly db: Database,
-    /** Wakes the outbox relay after a commit that wrote messages. */
-    private readonly outboxWritten: () => void = () => undefined,
-    /** Hears of each order that reached a terminal state (for the end-to-end latency metric). */
-    private readonly finished: (order: Order) => void = () => undefined,
-  ) {}
+    hooks: {
+      /** Wakes the outbox relay after a commit that wrote messages. */
+      outboxWritten?: () => void;
+      /** Hears of each order that reached a terminal state (for the end-to-end latency metric). */
+      finished?: (order: Order) => void;
+      /** Hears of each change that found its order changed since it was seen, and is decided again. */
+      changedMeanwhile?: () => void;
+    } = {},
+  ) {
+    this.outboxWritten = hooks.outboxWritten ?? (() => undefined);
+    this.finished = hooks.finished ?? (() => undefined);
+    this.changedMeanwhile = hooks.changedMeanwhile ?? (() => undefined);
+  }
 
   async findById(id: string): Promise<Order | undefined> {
     const [row] = await this.db.$queryRawUnsafe<OrderRecord[]>(
@@ -192,6 +215,7 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
         },
       ],
     );
+    this.remember(order);
     this.outboxWritten();
   }
 
@@ -207,21 +231,64 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
 
   /** The orders as one delivery sees them: each change is recorded in the inbox with it. */
   for(message: DeliveryRef): OrderSaga {
-    return { applyOnce: (orderId, decide) => this.applyOnce(message, orderId, decide) };
+    return {
+      applyOnce: (orderId, decide) =>
+        this.inTurn([orderId], () => this.applyOnce(message, orderId, decide)),
+    };
   }
 
   /** The orders as a batch of deliveries sees them: one read and one write for all where it can. */
   forBatch(messages: DeliveryRef[]): OrderSagaBatch {
-    return { applyEachOnce: (changes) => this.applyEachOnce(messages, changes) };
+    return {
+      applyEachOnce: (changes) =>
+        this.inTurn(
+          changes.map((change) => change.orderId),
+          () => this.applyEachOnce(messages, changes),
+        ),
+    };
   }
 
   /**
-   * Optimistic: the order is read, the change decided, and then one statement writes it
-   * together with the inbox row, only if the order is still as it was read; outcomes of one
-   * order arriving at once on different deliveries make one of them read again. No
-   * transaction stays open across round trips, so a busy service does not hold its pooled
-   * connections while it waits its turn. A message handled before collides on its inbox
-   * row, and the statement writes nothing.
+   * Runs `work` once the changes of these orders that this process started before are
+   * done. An order's outcomes (its invoice, shipment and payment decision) come at once on
+   * different queues; applied side by side, all but one would find the order changed
+   * under them and read and write again. In turn, each starts from what the one before
+   * wrote (see `recent`), and none of them reads. Instances of Order still race each
+   * other, and the guarded update settles that.
+   */
+  private async inTurn<T>(orderIds: string[], work: () => Promise<T>): Promise<T> {
+    const before = [...new Set(orderIds)].flatMap((id) => this.turns.get(id) ?? []);
+    let done = (): void => undefined;
+    const mine = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    for (const id of orderIds) this.turns.set(id, mine);
+    try {
+      await Promise.all(before);
+      return await work();
+    } finally {
+      done();
+      for (const id of orderIds) if (this.turns.get(id) === mine) this.turns.delete(id);
+    }
+  }
+
+  /** Keeps `order` as this process wrote it (see `recent`). */
+  private remember(order: Order): void {
+    this.recent.delete(order.id);
+    this.recent.set(order.id, order);
+    if (this.recent.size > RECENT_ORDERS) {
+      const oldest = this.recent.keys().next();
+      if (!oldest.done) this.recent.delete(oldest.value);
+    }
+  }
+
+  /**
+   * Optimistic: the change is decided on the order as this process last wrote it (or as
+   * read), and then one statement writes it together with the inbox row, only if the order
+   * is still as it was seen; if it changed meanwhile, the order is read and the change
+   * decided again. No transaction stays open across round trips, so a busy service does
+   * not hold its pooled connections while it waits its turn. A message handled before
+   * collides on its inbox row, and the statement writes nothing.
    */
   private async applyOnce(
     message: DeliveryRef,
@@ -229,7 +296,7 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
     decide: (order: Order) => Transition | 'ignored',
   ): Promise<Applied> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
-      const seen = await this.findById(orderId);
+      const seen = (attempt === 1 && this.recent.get(orderId)) || (await this.findById(orderId));
       if (!seen) throw new UnknownOrderError(orderId);
       const decision = decide(seen);
       if (decision === 'ignored') {
@@ -245,6 +312,8 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
         throw err;
       }
       if (written === 1) return this.applied(seen, change);
+      this.recent.delete(orderId);
+      this.changedMeanwhile();
     }
     throw new Error(`order ${orderId} kept changing; ${message.inbox.type} will be retried`);
   }
@@ -264,13 +333,18 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
     changes: { orderId: string; decide: (order: Order) => Transition | 'ignored' }[],
   ): Promise<Applied[]> {
     const pairs = pairUp(messages, changes);
-    const rows = await this.db.$queryRawUnsafe<OrderRecord[]>(
-      `${ORDER_WITH_ITEMS} WHERE o.id = ANY($1::uuid[])`,
-      [...new Set(changes.map((change) => change.orderId))],
-    );
+    const ids = [...new Set(changes.map((change) => change.orderId))];
+    const known = ids.flatMap((id) => this.recent.get(id) ?? []);
+    const unknown = ids.filter((id) => !this.recent.has(id));
+    const rows =
+      unknown.length === 0
+        ? []
+        : await this.db.$queryRawUnsafe<OrderRecord[]>(
+            `${ORDER_WITH_ITEMS} WHERE o.id = ANY($1::uuid[])`,
+            unknown,
+          );
     const planned = new Map<string, Folded>();
-    for (const row of rows) {
-      const seen = toOrder(row);
+    for (const seen of [...known, ...rows.map(toOrder)]) {
       planned.set(seen.id, { seen, order: seen, indexes: [], inbox: [], messages: [] });
     }
     for (const [index, [message, { orderId, decide }]] of pairs.entries()) {
@@ -284,6 +358,8 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
       plan.messages.push(...messagesFor(decision.say, 'order', message.envelope));
     }
     const folded = [...planned.values()].filter((plan) => plan.indexes.length > 0);
+    /** A message of the batch was handled before: nothing was written (see above). */
+    let collided = false;
     const written =
       folded.length === 0
         ? []
@@ -295,12 +371,18 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
               messages: plan.messages,
             })),
           ).catch((err: unknown) => {
-            if (isUniqueViolation(err)) return folded.map(() => 0);
-            throw err;
+            if (!isUniqueViolation(err)) throw err;
+            collided = true;
+            return folded.map(() => 0);
           });
     const results: (Applied | undefined)[] = changes.map(() => undefined);
     for (const [k, plan] of folded.entries()) {
-      if (written[k] !== 1) continue;
+      if (written[k] !== 1) {
+        // The order changed since it was seen; `applyOnce` below reads it and decides again.
+        this.recent.delete(plan.seen.id);
+        if (!collided) this.changedMeanwhile();
+        continue;
+      }
       const applied = this.applied(plan.seen, plan);
       for (const index of plan.indexes) results[index] = applied;
     }
@@ -312,6 +394,7 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
 
   /** After a change was written: wake the relay, hear of a finished order. */
   private applied(seen: Order, { order, messages }: Pick<Change, 'order' | 'messages'>): Applied {
+    this.remember(order);
     if (messages.length > 0) this.outboxWritten();
     if (TerminalStatuses.has(order.status) && !TerminalStatuses.has(seen.status)) {
       this.finished(order);
@@ -376,6 +459,9 @@ function updateOf(seen: Order, order: Order): Statement {
     ],
   };
 }
+
+/** Orders kept as this process last wrote them (see `OrderRepository.recent`): a few seconds' worth. */
+const RECENT_ORDERS = 4_096;
 
 /** Writes of one order that may find it changed in between before the message is retried. */
 const MAX_WRITE_ATTEMPTS = 10;

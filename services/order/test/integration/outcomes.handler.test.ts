@@ -146,6 +146,50 @@ describe('order: InvoiceIssued and ShipmentPrepared handlers against a real brok
     });
   });
 
+  /** A counter of Order's /metrics without labels. */
+  const counter = async (name: string): Promise<number> => {
+    const metrics = (await request(`${url}/metrics`)).body as string;
+    const line = metrics.split('\n').find((l) => l.startsWith(`${name} `));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+
+  test('when the three outcomes of many orders arrive at once on their three queues, then every order completes and none of the changes had to be decided again', async () => {
+    const orders = await Promise.all(Array.from({ length: 20 }, placeOrder));
+    const before = await counter('order_changes_decided_again_total');
+
+    await Promise.all(
+      orders.flatMap((order) => [
+        authorize(order),
+        broker.publishMessage('InvoiceIssued', anInvoiceIssued(order)),
+        broker.publishMessage('ShipmentPrepared', aShipmentPrepared(order)),
+      ]),
+    );
+
+    for (const order of orders) await orderReaches(order.id, 'COMPLETED');
+    // Applied side by side, the outcomes of one order would find it changed under them.
+    expect((await counter('order_changes_decided_again_total')) - before).toBe(0);
+  });
+
+  test('when another instance changed the order after this one last wrote it, then the outcome is decided again on the order as it is', async () => {
+    const order = await placeOrder();
+    await authorize(order);
+    await orderReaches(order.id, 'AUTHORIZED');
+    const before = await counter('order_changes_decided_again_total');
+    // What another instance of Order recording the invoice would have written.
+    const invoiceId = randomUUID();
+    await db.query(
+      `UPDATE orders SET status = 'INVOICED', invoice_id = $2::uuid, updated_at = now() WHERE id = $1::uuid`,
+      [order.id, invoiceId],
+    );
+    const shipment = aShipmentPrepared(order);
+
+    await broker.publishMessage('ShipmentPrepared', shipment);
+
+    const completed = await orderReaches(order.id, 'COMPLETED');
+    expect(completed).toMatchObject({ invoiceId, shipmentId: shipment.shipmentId });
+    expect((await counter('order_changes_decided_again_total')) - before).toBe(1);
+  });
+
   test('when the same InvoiceIssued is delivered twice, then it is applied once', async () => {
     const order = await placeOrder();
     const invoice = anInvoiceIssued(order);
