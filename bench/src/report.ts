@@ -418,6 +418,42 @@ export function latencyTable(allRuns: LatencyRun[]): Table {
 }
 
 /**
+ * CPU at each latency rate (second half of its step): how busy the machine was, and what
+ * an order cost there. Each delivery costs its own statement at low load, a share of a
+ * batch's near saturation, so the cost per order falls as the rate rises, and latency
+ * depends on how near the machine is to full.
+ */
+export function latencyCostTable(allRuns: LatencyRun[]): Table {
+  const runs = allRuns.filter((run) => !run.skipped && run.cost);
+  const msOf = (run: LatencyRun, label: string) =>
+    run.cost?.cpu.find((p) => p.label === label)?.msPerOrder;
+  return {
+    header: [
+      'style',
+      'rate',
+      'machine CPU (100% is one core)',
+      'CPU ms per order: services',
+      'postgres',
+      'rabbitmq',
+      'machine',
+    ],
+    rows: runs.map((run) => [
+      run.style,
+      rateLabel(run),
+      formatCpu(run.cost?.machinePercent),
+      formatMs(
+        run.cost?.cpu
+          .filter((p) => (ServiceNames as readonly string[]).includes(p.label))
+          .reduce((sum, p) => sum + p.msPerOrder, 0),
+      ),
+      formatMs(msOf(run, POSTGRES_LABEL)),
+      formatMs(msOf(run, RABBITMQ_LABEL)),
+      formatMs(msOf(run, 'machine total')),
+    ]),
+  };
+}
+
+/**
  * What the Payment hop costs, per style and rate: the payment step (the 202 to the
  * decision in Order's inbox), what still follows it until the order completes, and end to
  * end. With commands the invoice and shipment wait for the decision, so the two add up to
@@ -481,6 +517,15 @@ export function tablesOf(result: BenchResult): TitledTable[] {
         table: latencyTable(runs),
       };
     }),
+    ...(result.latency.some((run) => run.cost)
+      ? [
+          {
+            title:
+              'CPU at the latency rates (second half of each step): how busy the machine was, and the cost of an order there',
+            table: latencyCostTable(result.latency),
+          },
+        ]
+      : []),
     ...(paymentRuns(result.latency)
       ? [
           {
@@ -526,7 +571,7 @@ export function machineLine(result: BenchResult): string {
   const m = result.machine;
   return (
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, RabbitMQ ${m.rabbitmq}, ` +
-    `Postgres ${m.postgres}; broker, database, load generator and services on the one machine. ` +
+    `Postgres ${m.postgres}${m.autovacuum === false ? ' (autovacuum off: the bench vacuums and analyzes its databases after each step)' : ''}; broker, database, load generator and services on the one machine. ` +
     `Before the run the machine was ${Math.round(m.busyBeforeRun)}% busy (of ${m.cpus * 100}%), ` +
     `load average ${m.loadAverage.join(' / ')}.`
   );

@@ -35,6 +35,11 @@ export interface Machine {
   node: string;
   rabbitmq: string;
   postgres: string;
+  /**
+   * Postgres's `autovacuum` setting. Off (this machine's CI setting), the bench vacuums and
+   * analyzes its databases after each step (see `StyleSteps.drain`).
+   */
+  autovacuum: boolean;
   loadAverage: number[];
   /** CPU busy on the machine, in % of one core, in the seconds before the run began. */
   busyBeforeRun: number;
@@ -55,6 +60,12 @@ export interface LatencyRun {
   /** Why the run was not made (a rate above the style's sustained rate). */
   skipped?: string;
   stages: { stage: string; ms: Summary | undefined }[];
+  /**
+   * CPU over the step's second half: the machine's (of 100% per core) and per completed
+   * order of each process group, as at the sustained rate. It tells how near the machine
+   * was to saturation at this rate, which latency is most sensitive to.
+   */
+  cost?: { machinePercent: number; cpu: CpuPerOrder[] };
 }
 
 export interface SaturationStep {
@@ -204,7 +215,12 @@ export async function runBench(
         `${Math.round(ceilings.insertWithNotifyPerSecond)} with NOTIFY/s`,
     );
 
-    const bench = new StyleSteps(config, system, say);
+    const bench = new StyleSteps(config, system, say, machine.autovacuum);
+    if (!machine.autovacuum) {
+      say(
+        '  Postgres runs without autovacuum: the bench vacuums and analyzes its databases after each step',
+      );
+    }
     say('Warming up (both styles, 2 s each at 100 orders/s) ...');
     for (const style of config.BENCH_STYLES) {
       const since = Date.now();
@@ -292,13 +308,27 @@ class StyleSteps {
     private readonly config: BenchConfig,
     private readonly system: RunningSystem,
     private readonly say: (line: string) => void,
+    private readonly autovacuum: boolean,
   ) {
     this.orderUrl = system.url('order');
   }
 
-  /** Waits until the orders placed since `since` are terminal (or the drain timeout). */
-  drain(since: number, timeoutMs = this.config.BENCH_DRAIN_TIMEOUT_SECONDS * 1000) {
-    return waitForCompletion(this.system.databases.order, since, timeoutMs);
+  /**
+   * Waits until the orders placed since `since` are terminal (or the drain timeout). On a
+   * server without autovacuum it then vacuums and analyzes the bench's databases, as
+   * autovacuum would on any other: otherwise each step leaves thousands of dead row
+   * versions in the outbox, and the services' prepared statements keep the plans made
+   * when the tables were empty (a sequential scan of the outbox per relay cycle, a
+   * Postgres core at 50 orders/s; docs/performance.md, "Cost at moderate load").
+   */
+  async drain(since: number, timeoutMs = this.config.BENCH_DRAIN_TIMEOUT_SECONDS * 1000) {
+    const drained = await waitForCompletion(this.system.databases.order, since, timeoutMs);
+    if (!this.autovacuum) {
+      for (const service of this.system.serviceNames) {
+        await this.system.databases[service].query('VACUUM (ANALYZE)');
+      }
+    }
+    return drained;
   }
 
   private groups(): Promise<ProcessGroup[]> {
@@ -458,8 +488,18 @@ class StyleSteps {
     }
     this.say(`Latency, ${style} style, ${label} for ${config.BENCH_RATE_SECONDS} s ...`);
     const since = Date.now();
+    const halfway = since + (config.BENCH_RATE_SECONDS * 1000) / 2;
+    const secondHalf = sleep(halfway - Date.now()).then(async () => ({
+      at: Date.now(),
+      cpu: startCpuSample(await this.groups()),
+    }));
     const run = await placeAtRate(this.orderUrl, bodyOf(style), rate, config.BENCH_RATE_SECONDS);
+    const half = await secondHalf;
+    const ended = Date.now();
+    const used = half.cpu.finish(await this.groups());
     const { open } = await this.drain(since);
+    const { completedAt } = await completionsSince(system.databases.order, since);
+    const completedInSample = completedAt.filter((t) => t >= half.at && t < ended).length;
     const timeline = await readTimeline(
       system.databases,
       run.orders.map((order) => order.id),
@@ -476,11 +516,14 @@ class StyleSteps {
       completed: timeline.orders.filter((o) => o.status === 'COMPLETED').length,
       open,
       stages: [...stages].map(([stage, values]) => ({ stage, ms: summarize(values) })),
+      cost: { machinePercent: used.machine, cpu: cpuPerOrder(used, completedInSample) },
     };
     const e2e = result.stages.at(-1)?.ms;
+    const machineMs = result.cost?.cpu.find((c) => c.label === 'machine total')?.msPerOrder;
     this.say(
       `  ${result.completed}/${result.placed} completed; end to end p50 ${e2e?.p50.toFixed(0)} ms, ` +
-        `p99 ${e2e?.p99.toFixed(0)} ms${result.failures ? `; ${result.failures} POSTs failed (${JSON.stringify(result.failureReasons)})` : ''}`,
+        `p99 ${e2e?.p99.toFixed(0)} ms; machine CPU ${Math.round(used.machine)}%, ` +
+        `${machineMs?.toFixed(1)} ms per order${result.failures ? `; ${result.failures} POSTs failed (${JSON.stringify(result.failureReasons)})` : ''}`,
     );
     return result;
   }
@@ -637,6 +680,7 @@ async function describeMachine(
   const [row] = await system.databases.order.query<{ server_version: string }>(
     'SHOW server_version',
   );
+  const [vacuum] = await system.databases.order.query<{ autovacuum: string }>('SHOW autovacuum');
   return {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
@@ -645,6 +689,7 @@ async function describeMachine(
     node: process.version,
     rabbitmq,
     postgres: row?.server_version.split(' ')[0] ?? 'unknown',
+    autovacuum: vacuum?.autovacuum === 'on',
     loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
     busyBeforeRun,
   };
