@@ -68,11 +68,16 @@ const WITHOUT_WAITING_FOR_THE_DISK = `(SELECT set_config('synchronous_commit', '
  * The relay's claim: marks the rows confirmed in the last cycle ($3, $4: ids and confirm
  * times) and leases the next unsent ones ($1 at most, for $2 ms), oldest first, skipping
  * rows another relay holds. The unsent rows are read through `outbox_messages_unsent_idx`
- * (each service's migrations), which holds only them.
+ * (each service's migrations), which holds only them. The marked rows are picked by
+ * `id = ANY(...)` as well as by the join with their times: a prepared statement keeps the
+ * plan it was first given, and one planned on an empty outbox without that condition
+ * joins by a sequential scan of the whole table, however large it grows
+ * (`outbox-claim.test.ts`).
  */
-const RELAY_CLAIM = `WITH marked AS (
+export const RELAY_CLAIM = `WITH marked AS (
      UPDATE outbox_messages o SET sent_at = m.at, locked_until = NULL, last_error = NULL
-       FROM unnest($3::bigint[], $4::timestamptz[]) AS m(id, at) WHERE o.id = m.id)
+       FROM unnest($3::bigint[], $4::timestamptz[]) AS m(id, at)
+      WHERE o.id = ANY($3::bigint[]) AND o.id = m.id)
    UPDATE outbox_messages SET locked_until = now() + ($2::int * interval '1 millisecond'),
           attempts = attempts + 1
     WHERE id IN (SELECT id FROM outbox_messages
@@ -81,6 +86,11 @@ const RELAY_CLAIM = `WITH marked AS (
                   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
       AND ${WITHOUT_WAITING_FOR_THE_DISK}
     RETURNING id, message_id, type, exchange, routing_key, payload, properties`;
+
+/** The relay's mark on its own ($1, $2: ids and confirm times), as in `RELAY_CLAIM`. */
+export const RELAY_MARK = `UPDATE outbox_messages o SET sent_at = m.at, locked_until = NULL, last_error = NULL
+    FROM unnest($1::bigint[], $2::timestamptz[]) AS m(id, at)
+   WHERE o.id = ANY($1::bigint[]) AND o.id = m.id AND ${WITHOUT_WAITING_FOR_THE_DISK}`;
 
 interface OutboxRow {
   /** Prisma returns an int8 as a bigint, `pg` as a string. */
@@ -291,9 +301,7 @@ export class OutboxRelay {
     if (this.confirmed.length === 0) return;
     const marking = this.confirmed;
     await this.options.db.$executeRawUnsafe(
-      `UPDATE outbox_messages o SET sent_at = m.at, locked_until = NULL, last_error = NULL
-         FROM unnest($1::bigint[], $2::timestamptz[]) AS m(id, at)
-        WHERE o.id = m.id AND ${WITHOUT_WAITING_FOR_THE_DISK}`,
+      RELAY_MARK,
       marking.map((row) => row.id),
       marking.map((row) => row.at.toISOString()),
     );

@@ -1,4 +1,6 @@
-import { createTestDatabase } from '@app/testing';
+import { Client } from 'pg';
+import { createTestDatabase, type TestDatabase } from '@app/testing';
+import { RELAY_CLAIM, RELAY_MARK } from '../../src/outbox';
 
 /**
  * The relay claims `WHERE sent_at IS NULL ... ORDER BY id` (RELAY_CLAIM in
@@ -36,3 +38,54 @@ describe("the outbox's indexes in each service's migrated database", () => {
     },
   );
 });
+
+describe("the relay's statements, planned while the outbox was empty", () => {
+  let db: TestDatabase;
+  let client: Client;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('invoicing', 'outbox-plans');
+    client = new Client({ connectionString: db.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+    await db?.drop();
+  });
+
+  test('when the outbox has grown since, then they still find the rows they mark by index, not by reading the table', async () => {
+    // A prepared statement keeps the plan it was given first (here forced, as Postgres does
+    // once it settles on a generic plan), and nothing remakes it while no ANALYZE runs.
+    await client.query('SET plan_cache_mode = force_generic_plan');
+    await client.query(`PREPARE claim(int, int, bigint[], text[]) AS ${RELAY_CLAIM}`);
+    await client.query(`PREPARE mark(bigint[], text[]) AS ${RELAY_MARK}`);
+    await client.query(`EXECUTE claim(100, 30000, '{1}', '{2026-01-01}')`);
+    await client.query(`EXECUTE mark('{1}', '{2026-01-01}')`);
+    await client.query(
+      `INSERT INTO outbox_messages (message_id, type, exchange, routing_key, payload, properties)
+       SELECT gen_random_uuid(), 'InvoiceIssued', 'invoicing.events', 'invoice.issued', '{}', '{}'
+         FROM generate_series(1, 5000)`,
+    );
+
+    for (const execute of [
+      `EXECUTE claim(100, 30000, '{5,7}', '{2026-01-01,2026-01-02}')`,
+      `EXECUTE mark('{6,8}', '{2026-01-01,2026-01-02}')`,
+    ]) {
+      const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(
+        `EXPLAIN (FORMAT JSON) ${execute}`,
+      );
+      expect(scansOf(rows[0]?.['QUERY PLAN'])).not.toContain('Seq Scan');
+    }
+  });
+});
+
+/** The node types of a plan (EXPLAIN FORMAT JSON) that read a table. */
+function scansOf(plan: unknown): string[] {
+  if (Array.isArray(plan)) return plan.flatMap(scansOf);
+  if (plan === null || typeof plan !== 'object') return [];
+  return Object.entries(plan).flatMap(([key, value]) =>
+    key === 'Node Type' && typeof value === 'string' && value.endsWith('Scan')
+      ? [value]
+      : scansOf(value),
+  );
+}
