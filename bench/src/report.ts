@@ -13,6 +13,7 @@ import type {
 } from './runner';
 import { POSTGRES_LABEL, RABBITMQ_LABEL, saturationByStyle } from './runner';
 import { KEEPS_UP } from './sustain';
+import type { CpuPerOrder } from './cost';
 import { formatCpu, formatMarkdown, formatMs, formatRate, formatText, type Table } from './table';
 import { AFTER_PAYMENT, END_TO_END, PAYMENT_STEP, RELAY } from './timeline';
 
@@ -55,8 +56,15 @@ export const rateLabel = (run: { rate: number; share?: number }): string =>
 export const sustainedStep = (search: SustainSearch | undefined): SustainStep | undefined =>
   search?.steps.find((step) => step.rate === search.sustained);
 
-const costOf = (step: SustainStep | undefined, label: string) =>
-  step?.cost.cpu.find((p) => p.label === label)?.msPerOrder;
+/** CPU ms per order of one process group in a step (a sustained or a latency step). */
+const costOf = (step: { cost?: { cpu: CpuPerOrder[] } } | undefined, label: string) =>
+  step?.cost?.cpu.find((p) => p.label === label)?.msPerOrder;
+
+/** CPU ms per order of the services together. */
+const servicesCostOf = (cpu: CpuPerOrder[] | undefined): number | undefined =>
+  cpu
+    ?.filter((p) => (ServiceNames as readonly string[]).includes(p.label))
+    .reduce((sum, p) => sum + p.msPerOrder, 0);
 
 /** The headline: the four measures per style with their targets, then the ceilings. */
 export function headlineTable(result: BenchResult): Table {
@@ -137,9 +145,7 @@ export function headlineTable(result: BenchResult): Table {
   for (const style of STYLES) {
     const step = sustainedStep(result.sustain.find((s) => s.style === style));
     if (!step) continue;
-    const services = step.cost.cpu
-      .filter((p) => (ServiceNames as readonly string[]).includes(p.label))
-      .reduce((sum, p) => sum + p.msPerOrder, 0);
+    const services = servicesCostOf(step.cost.cpu);
     const total = step.cost.transactions.find((t) => t.label === 'total');
     rows.push(
       [
@@ -425,8 +431,6 @@ export function latencyTable(allRuns: LatencyRun[]): Table {
  */
 export function latencyCostTable(allRuns: LatencyRun[]): Table {
   const runs = allRuns.filter((run) => !run.skipped && run.cost);
-  const msOf = (run: LatencyRun, label: string) =>
-    run.cost?.cpu.find((p) => p.label === label)?.msPerOrder;
   return {
     header: [
       'style',
@@ -441,14 +445,10 @@ export function latencyCostTable(allRuns: LatencyRun[]): Table {
       run.style,
       rateLabel(run),
       formatCpu(run.cost?.machinePercent),
-      formatMs(
-        run.cost?.cpu
-          .filter((p) => (ServiceNames as readonly string[]).includes(p.label))
-          .reduce((sum, p) => sum + p.msPerOrder, 0),
-      ),
-      formatMs(msOf(run, POSTGRES_LABEL)),
-      formatMs(msOf(run, RABBITMQ_LABEL)),
-      formatMs(msOf(run, 'machine total')),
+      formatMs(servicesCostOf(run.cost?.cpu)),
+      formatMs(costOf(run, POSTGRES_LABEL)),
+      formatMs(costOf(run, RABBITMQ_LABEL)),
+      formatMs(costOf(run, 'machine total')),
     ]),
   };
 }
