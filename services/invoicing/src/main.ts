@@ -20,8 +20,8 @@ export function start(
     logger,
     db,
     outbox: true,
-    wire: ({ outboxWritten }) => {
-      const invoices = new InvoiceRepository(db, outboxWritten);
+    wire: () => {
+      const invoices = new InvoiceRepository(db);
       return { subscriptions: subscriptions(invoices), router: invoicesRouter(invoices) };
     },
   });

@@ -25,7 +25,7 @@ export function start(
     outbox: true,
     retention: [idempotencyKeyRetention(config.IDEMPOTENCY_KEY_RETENTION)],
     describe: { style: config.MESSAGING_STYLE },
-    wire: ({ outboxWritten, registry }) => {
+    wire: ({ registry }) => {
       const finished = new Histogram({
         name: 'orders_finished_seconds',
         help: 'End to end: from POST /orders to a terminal state (COMPLETED, CANCELLED, FAILED), by status and style',
@@ -39,7 +39,6 @@ export function start(
         registers: [registry],
       });
       const orders = new OrderRepository(db, {
-        outboxWritten,
         finished: (order) =>
           finished.observe(
             { status: order.status, style: order.style },

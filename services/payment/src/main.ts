@@ -20,8 +20,8 @@ export function start(
     logger,
     db,
     outbox: true,
-    wire: ({ outboxWritten }) => {
-      const payments = new PaymentRepository(db, outboxWritten);
+    wire: () => {
+      const payments = new PaymentRepository(db);
       return { subscriptions: subscriptions(payments), router: paymentsRouter(payments) };
     },
   });

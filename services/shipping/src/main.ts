@@ -20,8 +20,8 @@ export function start(
     logger,
     db,
     outbox: true,
-    wire: ({ outboxWritten }) => {
-      const shipments = new ShipmentRepository(db, outboxWritten);
+    wire: () => {
+      const shipments = new ShipmentRepository(db);
       return { subscriptions: subscriptions(shipments), router: shipmentsRouter(shipments) };
     },
   });

@@ -116,10 +116,15 @@ export class Messaging {
         faults: options.faults,
       });
       this.relay.start();
+      // Statements written through the service's database tell this relay of their messages.
+      options.db.outbox = this.relay;
     }
   }
 
-  /** Tells the relay that a transaction just wrote to the outbox. */
+  /**
+   * Tells the relay that a transaction of the caller's own wrote to the outbox with
+   * `addToOutbox` (the store's writes tell it themselves, through `db.outbox`).
+   */
   outboxWritten(): void {
     this.relay?.wake();
   }

@@ -42,11 +42,10 @@ export interface StartServiceOptions {
   /** False for a service that publishes nothing, and so has no outbox table. */
   outbox: boolean;
   /**
-   * Builds the service's parts. `outboxWritten` wakes the outbox relay; use cases call it
-   * after a commit that wrote to the outbox, so messages leave at once. `registry` is the
-   * service's /metrics, for metrics of its own.
+   * Builds the service's parts. `registry` is the service's /metrics, for metrics of its
+   * own. (Messages written with the store's writes reach the outbox relay through `db`.)
    */
-  wire: (tools: { outboxWritten: () => void; registry: Registry }) => ServiceParts;
+  wire: (tools: { registry: Registry }) => ServiceParts;
   /**
    * Rows of the service's own tables to remove or clear after a window, beside the outbox
    * and inbox that every service has (Order: its idempotency keys).
@@ -90,7 +89,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     quorumReplicas: config.RABBITMQ_QUORUM_REPLICAS,
     faults,
   });
-  const parts = options.wire({ outboxWritten: () => messaging.outboxWritten(), registry });
+  const parts = options.wire({ registry });
   messaging.start(parts.subscriptions, parts.onReturned);
   const retention = new Retention({
     db,

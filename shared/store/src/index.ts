@@ -23,7 +23,7 @@ export {
   type OutboxRelayOptions,
 } from './outbox';
 export { PgDatabase } from './pg-database';
-export { databaseProblem, type SqlClient } from './sql';
+export { databaseProblem, type OutboxHandoff, type SqlClient } from './sql';
 export {
   Retention,
   inboxRetention,

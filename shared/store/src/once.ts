@@ -58,6 +58,8 @@ export async function writeOnce(
  * transaction: all of it commits or none. Returns, per write, how many rows its change
  * touched. All writes run on one snapshot, so none sees another's rows: writes that
  * update one row twice (an upsert of the same total) do not belong in one statement.
+ * The messages committed go to the database's outbox relay (`SqlClient.outbox`): written
+ * leased and handed over when it takes them, else written unleased and the relay woken.
  */
 export async function writeManyOnce(
   db: SqlClient,
@@ -72,6 +74,9 @@ export async function writeManyOnce(
   };
   const parts: string[] = [];
   const counts: string[] = [];
+  const messages = writes.flatMap((write) => write.messages);
+  // Messages written leased go straight to the relay after the commit (see OutboxHandoff).
+  const lease = messages.length > 0 ? db.outbox?.lease() : undefined;
   writes.forEach((write, w) => {
     const n = writes.length === 1 ? '' : String(w + 1);
     const changed = `changed${n}`;
@@ -95,18 +100,24 @@ export async function writeManyOnce(
     });
     if (write.messages.length > 0) {
       parts.push(
-        `outbox${n} AS (${outboxInsert(param(outboxRows(write.messages)))}
+        `outbox${n} AS (${outboxInsert(param(outboxRows(write.messages, lease)))}
            WHERE EXISTS (SELECT 1 FROM ${changed}))`,
       );
     }
   });
-  const messages = writes.flatMap((write) => write.messages);
   const run = async (): Promise<number[]> => {
     const [row] = await db.$queryRawUnsafe<{ changed: number[] }[]>(
       `WITH ${parts.join(',\n')}\nSELECT ARRAY[${counts.join(', ')}] AS changed`,
       ...values,
     );
-    return row?.changed ?? writes.map(() => 0);
+    const changed = row?.changed ?? writes.map(() => 0);
+    // Committed: each write's messages were written if its change touched a row.
+    const written = writes.flatMap((write, w) => ((changed[w] ?? 0) > 0 ? write.messages : []));
+    if (written.length > 0) {
+      if (lease === undefined) db.outbox?.wake();
+      else db.outbox?.take(written);
+    }
+    return changed;
   };
   if (messages.length === 0) return run();
   return withSpan(
@@ -170,7 +181,15 @@ export async function createOnce<E>(db: PgDatabase, spec: CreateOnce<E>): Promis
  * handled before, a key that exists already (answered with what exists) and a concurrent
  * request for the same key (ON CONFLICT DO NOTHING waits for it to commit).
  */
-function createOnceSlowly<E>(db: PgDatabase, spec: CreateOnce<E>): Promise<OnceResult<E>> {
+async function createOnceSlowly<E>(db: PgDatabase, spec: CreateOnce<E>): Promise<OnceResult<E>> {
+  const result = await createInTransaction(db, spec);
+  // Its messages were written unleased, for the relay's claim (see OutboxHandoff).
+  if (result.outcome === 'processed' || result.entity !== undefined) db.outbox?.wake();
+  return result;
+}
+
+/** `createOnceSlowly`'s transaction; messages it writes go by `addToOutbox`, unleased. */
+function createInTransaction<E>(db: PgDatabase, spec: CreateOnce<E>): Promise<OnceResult<E>> {
   const messagesFor = spec.messagesFor ?? (() => []);
   const also = spec.alsoWhenCreated ?? [];
   return db.transaction(async (tx) => {

@@ -5,7 +5,7 @@ import type { OutgoingMessage, OutgoingProperties } from '@app/broker';
 import type { FaultSwitches } from '@app/broker';
 import type { Publisher } from '@app/broker';
 import { SpanKind, traceparentOf, withSpan } from '@app/telemetry';
-import type { SqlClient } from './sql';
+import type { OutboxHandoff, SqlClient } from './sql';
 
 /** Writes a message to the outbox; call it inside the transaction that changes the state. */
 export async function addToOutbox(tx: SqlClient, message: OutgoingMessage): Promise<void> {
@@ -29,16 +29,23 @@ export async function addToOutbox(tx: SqlClient, message: OutgoingMessage): Prom
  *
  *   WITH invoice AS (INSERT ... ON CONFLICT DO NOTHING RETURNING id)
  *   ${outboxInsert('$9')} WHERE EXISTS (SELECT 1 FROM invoice)
+ *
+ * Rows given a lease (`outboxRows`'s `leaseMs`) are written claimed already, for the
+ * relay they are handed to after the commit (see `OutboxHandoff`): no other claim takes
+ * them while the lease lasts.
  */
 export function outboxInsert(rowsParameter: string): string {
-  return `INSERT INTO outbox_messages (message_id, type, exchange, routing_key, payload, properties)
-          SELECT m.message_id, m.type, m.exchange, m.routing_key, m.payload, m.properties
+  return `INSERT INTO outbox_messages (message_id, type, exchange, routing_key, payload, properties,
+                 locked_until, attempts)
+          SELECT m.message_id, m.type, m.exchange, m.routing_key, m.payload, m.properties,
+                 now() + m.lease_ms * interval '1 millisecond',
+                 CASE WHEN m.lease_ms IS NULL THEN 0 ELSE 1 END
             FROM jsonb_to_recordset(${rowsParameter}::jsonb) AS m(message_id uuid, type text,
-                 exchange text, routing_key text, payload jsonb, properties jsonb)`;
+                 exchange text, routing_key text, payload jsonb, properties jsonb, lease_ms int)`;
 }
 
-/** The parameter of `outboxInsert`: the messages as outbox rows, in JSON. */
-export function outboxRows(messages: readonly OutgoingMessage[]): string {
+/** The parameter of `outboxInsert`: the messages as outbox rows, in JSON, leased for `leaseMs` if given. */
+export function outboxRows(messages: readonly OutgoingMessage[], leaseMs?: number): string {
   return JSON.stringify(
     messages.map((message) => ({
       message_id: message.messageId,
@@ -47,6 +54,7 @@ export function outboxRows(messages: readonly OutgoingMessage[]): string {
       routing_key: message.routingKey,
       payload: message.payload,
       properties: message.properties,
+      lease_ms: leaseMs ?? null,
     })),
   );
 }
@@ -65,32 +73,33 @@ export function outboxRows(messages: readonly OutgoingMessage[]): string {
 const WITHOUT_WAITING_FOR_THE_DISK = `(SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL`;
 
 /**
- * The relay's claim: marks the rows confirmed in the last cycle ($3, $4: ids and confirm
- * times) and leases the next unsent ones ($1 at most, for $2 ms), oldest first, skipping
- * rows another relay holds. The unsent rows are read through `outbox_messages_unsent_idx`
- * (each service's migrations), which holds only them. The marked rows are picked by
- * `id = ANY(...)` as well as by the join with their times: a prepared statement keeps the
- * plan it was first given, and one planned on an empty outbox without that condition
- * joins by a sequential scan of the whole table, however large it grows
- * (`outbox-claim.test.ts`).
+ * The relay's claim: marks the rows confirmed since the last statement ($3, $4: message
+ * ids and confirm times) and leases the next unsent ones ($1 at most, for $2 ms), oldest
+ * first, skipping rows another relay holds (or a writer handed over, leased). The unsent
+ * rows are read through `outbox_messages_unsent_idx` (each service's migrations), which
+ * holds only them. The marked rows are picked by `message_id = ANY(...)` as well as by the
+ * join with their times: a prepared statement keeps the plan it was first given, and one
+ * planned on an empty outbox without that condition joins by a sequential scan of the
+ * whole table, however large it grows (`outbox-claim.test.ts`).
  */
 export const RELAY_CLAIM = `WITH marked AS (
      UPDATE outbox_messages o SET sent_at = m.at, locked_until = NULL, last_error = NULL
-       FROM unnest($3::bigint[], $4::timestamptz[]) AS m(id, at)
-      WHERE o.id = ANY($3::bigint[]) AND o.id = m.id)
+       FROM unnest($3::uuid[], $4::timestamptz[]) AS m(message_id, at)
+      WHERE o.message_id = ANY($3::uuid[]) AND o.message_id = m.message_id)
    UPDATE outbox_messages SET locked_until = now() + ($2::int * interval '1 millisecond'),
           attempts = attempts + 1
     WHERE id IN (SELECT id FROM outbox_messages
                   WHERE sent_at IS NULL AND (locked_until IS NULL OR locked_until < now())
-                    AND id <> ALL($3::bigint[])
+                    AND message_id <> ALL($3::uuid[])
                   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
       AND ${WITHOUT_WAITING_FOR_THE_DISK}
     RETURNING id, message_id, type, exchange, routing_key, payload, properties`;
 
-/** The relay's mark on its own ($1, $2: ids and confirm times), as in `RELAY_CLAIM`. */
+/** The relay's mark on its own ($1, $2: message ids and confirm times), as in `RELAY_CLAIM`. */
 export const RELAY_MARK = `UPDATE outbox_messages o SET sent_at = m.at, locked_until = NULL, last_error = NULL
-    FROM unnest($1::bigint[], $2::timestamptz[]) AS m(id, at)
-   WHERE o.id = ANY($1::bigint[]) AND o.id = m.id AND ${WITHOUT_WAITING_FOR_THE_DISK}`;
+    FROM unnest($1::uuid[], $2::timestamptz[]) AS m(message_id, at)
+   WHERE o.message_id = ANY($1::uuid[]) AND o.message_id = m.message_id
+     AND ${WITHOUT_WAITING_FOR_THE_DISK}`;
 
 interface OutboxRow {
   /** Prisma returns an int8 as a bigint, `pg` as a string. */
@@ -109,11 +118,11 @@ export interface OutboxRelayOptions {
   logger: Logger;
   isConnected: () => boolean;
   batchSize?: number;
-  /** Fallback poll: `wake()` after each commit is the fast path. */
+  /** Fallback poll: the hand-over and `wake()` after each commit are the fast paths. */
   pollIntervalMs?: number;
-  /** A claimed row not marked sent by then (its relay died) is claimed again. */
+  /** A claimed row not marked sent by then (its relay died) is claimed again; a handed-over one after at most 5 s. */
   leaseMs?: number;
-  /** How long confirmed rows wait for the next claim to carry their mark (see `confirmed`). */
+  /** How long confirmed rows wait for a statement to carry their mark (see `confirmed`). */
   markDelayMs?: number;
   /** Called when the broker returned an unroutable `mandatory` message. */
   onReturned?: (message: OutgoingMessage) => Promise<void>;
@@ -121,29 +130,50 @@ export interface OutboxRelayOptions {
 }
 
 /**
+ * Handed-over messages waiting to be published, in batches, past which writers get no
+ * lease and their rows wait for a claim: the outbox table, not memory, holds a backlog.
+ */
+const MAX_HANDED_OVER_BATCHES = 10;
+
+/**
+ * The lease of a handed-over row (at most the claim's `leaseMs`). Its relay publishes it
+ * within milliseconds, or lets go of it after half of this (`dropStale`); what the lease
+ * covers is a crash in between, whose rows wait this long after the restart before a claim
+ * takes them. Shorter than a claim's lease, which must cover publishing a whole batch.
+ */
+const HANDOFF_LEASE_MS = 5_000;
+
+/**
  * Publishes outbox rows with publisher confirms and marks them sent only after the
  * confirm: a crash between commit and publish loses nothing, it publishes again (the
  * receiver's inbox absorbs the duplicate). It publishes only while connected, so the
  * outbox table, not an in-memory buffer, holds what waits during a broker outage.
- * No database transaction is held while talking to the broker: rows are leased first.
+ * No database transaction is held while talking to the broker: rows are leased first,
+ * either by the relay's claim or, for rows handed over (`OutboxHandoff`), by the statement
+ * that wrote them.
  */
-export class OutboxRelay {
+export class OutboxRelay implements OutboxHandoff {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly leaseMs: number;
+  private readonly handoffLeaseMs: number;
   private readonly markDelayMs: number;
   private wakeUp = new AbortController();
   private pendingWake = false;
+  /** A writer wrote rows without a lease (`wake()`), or the last claim was full. */
+  private claimDue = true;
+  private lastClaimAt = 0;
+  /** Messages committed leased and handed over by their writers, not yet published. */
+  private handedOver: { message: OutgoingMessage; takenAt: number }[] = [];
   /**
-   * Rows published and confirmed, not yet marked sent, with the time of their confirm
-   * (which the mark writes as `sent_at`). Their mark rides along with the next claim: one
-   * statement per cycle instead of two, a large share of a service's statements, since
-   * most cycles carry a row or two. The next claim comes when a commit wakes the relay;
-   * if none does within `markDelayMs`, they are marked on their own. A crash before the
-   * mark means what a crash between confirm and mark always meant: they are published
-   * again after their lease, and the receivers' inboxes absorb them.
+   * Messages published and confirmed, not yet marked sent, with the time of their confirm
+   * (which the mark writes as `sent_at`). Their mark rides along with the next claim, or
+   * goes on its own once the oldest has waited `markDelayMs`: one statement for the marks
+   * of many messages, instead of one per relay cycle. A crash before the mark means what a
+   * crash between confirm and mark always meant: they are published again after their
+   * lease, and the receivers' inboxes absorb them.
    */
-  private confirmed: { id: string; at: Date }[] = [];
+  private confirmed: { messageId: string; at: Date }[] = [];
   private stopped = false;
   private loop: Promise<void> | undefined;
 
@@ -151,6 +181,7 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 100;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.handoffLeaseMs = Math.min(this.leaseMs, HANDOFF_LEASE_MS);
     this.markDelayMs = options.markDelayMs ?? 100;
   }
 
@@ -158,13 +189,29 @@ export class OutboxRelay {
     this.loop ??= this.run();
   }
 
-  /** Asks the relay to look at the outbox now (after a commit that wrote to it). */
-  wake(): void {
+  lease(): number | undefined {
+    const { isConnected, faults } = this.options;
+    if (this.stopped || !isConnected() || faults?.relayPaused) return undefined;
+    if (this.handedOver.length >= this.batchSize * MAX_HANDED_OVER_BATCHES) return undefined;
+    return this.handoffLeaseMs;
+  }
+
+  take(messages: readonly OutgoingMessage[]): void {
+    if (messages.length === 0) return;
+    const takenAt = Date.now();
+    this.handedOver.push(...messages.map((message) => ({ message, takenAt })));
     this.pendingWake = true;
     this.wakeUp.abort();
   }
 
-  /** Finishes the batch in flight, then stops. */
+  /** Asks the relay to claim unsent rows now (after a commit that wrote unleased rows). */
+  wake(): void {
+    this.claimDue = true;
+    this.pendingWake = true;
+    this.wakeUp.abort();
+  }
+
+  /** Finishes the batch in flight and publishes what was handed over, then stops. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wakeUp.abort();
@@ -176,133 +223,204 @@ export class OutboxRelay {
     let failures = 0;
     while (!this.stopped) {
       this.pendingWake = false;
-      let published = 0;
+      let more = false;
       try {
+        this.dropStale();
         if (this.options.isConnected() && !this.options.faults?.relayPaused) {
-          published = await this.publishBatch();
-        } else {
-          await this.markConfirmed();
+          more = (await this.publishHandedOver()) === this.batchSize;
+          if (this.claimDue || Date.now() - this.lastClaimAt >= this.pollIntervalMs) {
+            this.claimDue = false;
+            if ((await this.publishBatch()) === this.batchSize) this.claimDue = more = true;
+          }
         }
+        if (this.markDue()) await this.markConfirmed();
         failures = 0;
       } catch (err) {
         failures += 1;
+        this.claimDue = true;
         logger.warn({ err }, 'outbox relay batch failed; will retry');
       }
       if (this.stopped) break;
-      // A full batch means more may be waiting; otherwise sleep until woken or the poll.
-      if (published === this.batchSize || this.pendingWake) continue;
-      if (this.confirmed.length > 0 && failures === 0) {
-        // A commit soon wakes the relay, and its claim carries the marks; or they go alone.
-        await this.sleep(this.markDelayMs);
-        if (this.stopped) break;
-        if (this.pendingWake) continue;
-        await this.markConfirmed().catch((err: unknown) =>
-          logger.warn({ err }, 'could not mark confirmed outbox rows sent; will retry'),
-        );
-        if (this.pendingWake) continue;
-      }
-      await this.sleep(failures > 0 ? Math.min(10_000, 250 * 2 ** failures) : this.pollIntervalMs);
+      // A full batch means more may be waiting; otherwise sleep until woken, a mark or the poll.
+      if ((more || this.pendingWake) && failures === 0) continue;
+      await this.sleep(
+        failures > 0
+          ? Math.min(10_000, 250 * 2 ** failures)
+          : Math.min(this.untilNextClaim(), this.untilMarkDue()),
+      );
     }
-    await this.markConfirmed().catch((err: unknown) =>
-      logger.warn({ err }, 'could not mark the last confirmed outbox rows sent'),
+    await this.finish().catch((err: unknown) =>
+      logger.warn(
+        { err },
+        'could not finish the outbox relay; its rows are claimed again after their lease',
+      ),
     );
   }
 
-  /** Sleeps until `wake()`, `stop()` or `ms` have passed. */
+  /** On stop: publishes what was handed over (or releases its lease) and marks what was confirmed. */
+  private async finish(): Promise<void> {
+    if (this.handedOver.length > 0) {
+      if (this.options.isConnected() && !this.options.faults?.relayPaused) {
+        while ((await this.publishHandedOver()) > 0);
+      } else {
+        await this.release(this.handedOver.map(({ message }) => message.messageId));
+        this.handedOver = [];
+      }
+    }
+    await this.markConfirmed();
+  }
+
+  /** Sleeps until `wake()`, `take()`, `stop()` or `ms` have passed. */
   private sleep(ms: number): Promise<void> {
     this.wakeUp = new AbortController();
     return delay(ms, this.wakeUp.signal);
   }
 
-  /** Publishes one batch; returns how many rows it handled. */
+  /**
+   * Lets go of handed-over messages that waited half their lease here (the relay
+   * disconnected or far behind): the lease runs out before they would be confirmed, and
+   * then a claim takes them; published here as well, they would go twice.
+   */
+  private dropStale(): void {
+    const oldest = Date.now() - this.handoffLeaseMs / 2;
+    if ((this.handedOver[0]?.takenAt ?? oldest) >= oldest) return;
+    const kept = this.handedOver.filter(({ takenAt }) => takenAt >= oldest);
+    this.options.logger.warn(
+      { messages: this.handedOver.length - kept.length },
+      'handed-over outbox messages waited too long; a claim takes them after their lease',
+    );
+    this.handedOver = kept;
+  }
+
+  /** Publishes up to a batch of handed-over messages; returns how many. */
+  private async publishHandedOver(): Promise<number> {
+    const batch = this.handedOver.splice(0, this.batchSize).map(({ message }) => message);
+    if (batch.length > 0) await this.publishAll(batch);
+    return batch.length;
+  }
+
+  /** Claims and publishes one batch of unsent rows; returns how many rows it claimed. */
   async publishBatch(): Promise<number> {
-    const { db, publisher, logger, onReturned } = this.options;
-    // Marks the rows confirmed in the last cycle and claims the next ones, in one statement.
+    // Marks the rows confirmed before and claims the next ones, in one statement.
     const marking = this.confirmed;
-    const rows = await db.$queryRawUnsafe<OutboxRow[]>(
+    const rows = await this.options.db.$queryRawUnsafe<OutboxRow[]>(
       RELAY_CLAIM,
       this.batchSize,
       this.leaseMs,
-      marking.map((row) => row.id),
+      marking.map((row) => row.messageId),
       marking.map((row) => row.at.toISOString()),
     );
+    this.lastClaimAt = Date.now();
     this.confirmed = this.confirmed.slice(marking.length);
     if (rows.length === 0) return 0;
     rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    const sent: { id: string; at: Date }[] = [];
-    const failed: { id: OutboxRow['id']; error: string }[] = [];
-    await Promise.all(
-      rows.map(async (row) => {
-        const stored = toMessage(row);
-        try {
-          const mandatory = Messages[stored.type].kind === 'command';
-          const { returned, message } = await withSpan(
-            `${stored.exchange} publish`,
-            {
-              kind: SpanKind.PRODUCER,
-              parent: stored.properties.traceparent,
-              attributes: {
-                'messaging.system': 'rabbitmq',
-                'messaging.operation.type': 'send',
-                'messaging.destination.name': stored.exchange,
-                'messaging.rabbitmq.destination.routing_key': stored.routingKey,
-                'messaging.message.id': stored.messageId,
-                'messaging.message.conversation_id': stored.properties.correlationId,
-                'message.type': stored.type,
-              },
-            },
-            async (span) => {
-              // With tracing on, the receiver's span becomes a child of this publish.
-              const traceparent = traceparentOf(span) ?? stored.properties.traceparent;
-              const message = { ...stored, properties: { ...stored.properties, traceparent } };
-              return { ...(await publisher.publish(message, { mandatory })), message };
-            },
-          );
-          this.options.faults?.afterConfirm();
-          if (returned) {
-            logger.warn(
-              {
-                correlationId: message.properties.correlationId,
-                type: message.type,
-                messageId: message.messageId,
-              },
-              'message returned unroutable',
-            );
-            await onReturned?.(message);
-          }
-          sent.push({ id: String(row.id), at: new Date() });
-        } catch (err) {
-          failed.push({ id: row.id, error: err instanceof Error ? err.message : String(err) });
-        }
-      }),
-    );
-    this.confirmed.push(...sent);
-    if (failed.length > 0) await this.markConfirmed();
-    for (const { id, error } of failed) {
-      // Release the lease so the next batch retries it, not only after the lease runs out.
-      await db.$executeRawUnsafe(
-        `UPDATE outbox_messages SET locked_until = NULL, last_error = $2 WHERE id = $1::bigint`,
-        String(id),
-        error,
-      );
-    }
-    if (failed.length > 0) {
-      logger.warn(
-        { failed: failed.length, error: failed[0]?.error },
-        'outbox publish failed; will retry',
-      );
-      throw new Error(`${failed.length} outbox messages could not be published`);
-    }
+    await this.publishAll(rows.map(toMessage));
     return rows.length;
   }
 
-  /** Marks the rows confirmed since the last claim as sent. */
+  /**
+   * Publishes messages together and awaits their confirms. The confirmed wait for their
+   * mark (`confirmed`); a failed one has its lease released, so the next claim retries it
+   * instead of waiting for the lease to run out, and the batch throws.
+   */
+  private async publishAll(messages: readonly OutgoingMessage[]): Promise<void> {
+    const { logger } = this.options;
+    const failed: { messageId: string; error: string }[] = [];
+    await Promise.all(
+      messages.map(async (stored) => {
+        try {
+          await this.publishOne(stored);
+          this.confirmed.push({ messageId: stored.messageId, at: new Date() });
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          failed.push({ messageId: stored.messageId, error });
+        }
+      }),
+    );
+    if (failed.length === 0) return;
+    await this.markConfirmed();
+    for (const { messageId, error } of failed) await this.release([messageId], error);
+    logger.warn(
+      { failed: failed.length, error: failed[0]?.error },
+      'outbox publish failed; will retry',
+    );
+    throw new Error(`${failed.length} outbox messages could not be published`);
+  }
+
+  private async publishOne(stored: OutgoingMessage): Promise<void> {
+    const { publisher, logger, onReturned } = this.options;
+    const mandatory = Messages[stored.type].kind === 'command';
+    const { returned, message } = await withSpan(
+      `${stored.exchange} publish`,
+      {
+        kind: SpanKind.PRODUCER,
+        parent: stored.properties.traceparent,
+        attributes: {
+          'messaging.system': 'rabbitmq',
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': stored.exchange,
+          'messaging.rabbitmq.destination.routing_key': stored.routingKey,
+          'messaging.message.id': stored.messageId,
+          'messaging.message.conversation_id': stored.properties.correlationId,
+          'message.type': stored.type,
+        },
+      },
+      async (span) => {
+        // With tracing on, the receiver's span becomes a child of this publish.
+        const traceparent = traceparentOf(span) ?? stored.properties.traceparent;
+        const message = { ...stored, properties: { ...stored.properties, traceparent } };
+        return { ...(await publisher.publish(message, { mandatory })), message };
+      },
+    );
+    this.options.faults?.afterConfirm();
+    if (returned) {
+      logger.warn(
+        {
+          correlationId: message.properties.correlationId,
+          type: message.type,
+          messageId: message.messageId,
+        },
+        'message returned unroutable',
+      );
+      await onReturned?.(message);
+    }
+  }
+
+  /** Releases the lease of unsent rows, so the next claim takes them. */
+  private async release(messageIds: string[], error?: string): Promise<void> {
+    await this.options.db.$executeRawUnsafe(
+      `UPDATE outbox_messages SET locked_until = NULL, last_error = coalesce($2, last_error)
+        WHERE message_id = ANY($1::uuid[]) AND sent_at IS NULL`,
+      messageIds,
+      error ?? null,
+    );
+  }
+
+  /** Ms until the poll's next claim (a whole interval while the relay cannot publish). */
+  private untilNextClaim(): number {
+    if (!this.options.isConnected() || this.options.faults?.relayPaused) return this.pollIntervalMs;
+    return Math.max(0, this.lastClaimAt + this.pollIntervalMs - Date.now());
+  }
+
+  /** True when the oldest confirmed message has waited `markDelayMs`, or a batch waits. */
+  private markDue(): boolean {
+    return this.untilMarkDue() === 0 || this.confirmed.length >= this.batchSize;
+  }
+
+  /** Ms until the oldest confirmed message has waited `markDelayMs` (Infinity: none waits). */
+  private untilMarkDue(): number {
+    const oldest = this.confirmed[0];
+    if (!oldest) return Number.POSITIVE_INFINITY;
+    return Math.max(0, oldest.at.getTime() + this.markDelayMs - Date.now());
+  }
+
+  /** Marks the messages confirmed so far as sent. */
   private async markConfirmed(): Promise<void> {
     if (this.confirmed.length === 0) return;
     const marking = this.confirmed;
     await this.options.db.$executeRawUnsafe(
       RELAY_MARK,
-      marking.map((row) => row.id),
+      marking.map((row) => row.messageId),
       marking.map((row) => row.at.toISOString()),
     );
     this.confirmed = this.confirmed.slice(marking.length);

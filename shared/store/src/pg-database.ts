@@ -1,5 +1,5 @@
 import { Pool, type PoolClient, type QueryConfig } from 'pg';
-import type { SqlClient } from './sql';
+import type { OutboxHandoff, SqlClient } from './sql';
 
 /**
  * A service's Postgres pool, for the transactions on the messaging path (state change,
@@ -10,6 +10,8 @@ import type { SqlClient } from './sql';
  */
 export class PgDatabase implements SqlClient {
   readonly pool: Pool;
+  /** The relay of this database's outbox, once the service's messaging started it (see `SqlClient`). */
+  outbox: OutboxHandoff | undefined;
 
   constructor(url: string, poolSize: number) {
     this.pool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 });

@@ -13,11 +13,7 @@ const INVOICE_COLUMNS = `id, order_id AS "orderId", customer_id AS "customerId",
   total_cents AS "totalCents", currency, status, created_at AS "createdAt"`;
 
 export class InvoiceRepository {
-  constructor(
-    private readonly db: Database,
-    /** Wakes the outbox relay after a commit that wrote messages. */
-    private readonly outboxWritten: () => void = () => undefined,
-  ) {}
+  constructor(private readonly db: Database) {}
 
   async findById(id: string): Promise<Invoice | undefined> {
     const row = await this.db.prisma.invoice.findUnique({ where: { id } });
@@ -40,7 +36,6 @@ export class InvoiceRepository {
         const [outcome] = await createForOrdersOnce(this.db, [
           this.issueSpec(message, invoice, answer),
         ]);
-        this.outboxWritten();
         return outcome ?? 'duplicate';
       },
 
@@ -66,7 +61,6 @@ export class InvoiceRepository {
             this.issueSpec(message, invoice, answer),
           ),
         );
-        this.outboxWritten();
         return outcomes;
       },
     };

@@ -102,22 +102,18 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
   /** The last change of each order that this process is applying or will apply next. */
   private readonly turns = new Map<string, Promise<void>>();
 
-  private readonly outboxWritten: () => void;
   private readonly finished: (order: Order) => void;
   private readonly changedMeanwhile: () => void;
 
   constructor(
     private readonly db: Database,
     hooks: {
-      /** Wakes the outbox relay after a commit that wrote messages. */
-      outboxWritten?: () => void;
       /** Hears of each order that reached a terminal state (for the end-to-end latency metric). */
       finished?: (order: Order) => void;
       /** Hears of each change that found its order changed since it was seen, and is decided again. */
       changedMeanwhile?: () => void;
     } = {},
   ) {
-    this.outboxWritten = hooks.outboxWritten ?? (() => undefined);
     this.finished = hooks.finished ?? (() => undefined);
     this.changedMeanwhile = hooks.changedMeanwhile ?? (() => undefined);
   }
@@ -216,7 +212,6 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
       ],
     );
     this.remember(order);
-    this.outboxWritten();
   }
 
   /** Marks the order FAILED with the reason, unless it is terminal already. */
@@ -392,10 +387,9 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
     return results.map((result) => result ?? { outcome: 'duplicate' });
   }
 
-  /** After a change was written: wake the relay, hear of a finished order. */
-  private applied(seen: Order, { order, messages }: Pick<Change, 'order' | 'messages'>): Applied {
+  /** After a change was written: remember the order, hear of a finished order. */
+  private applied(seen: Order, { order }: Pick<Change, 'order'>): Applied {
     this.remember(order);
-    if (messages.length > 0) this.outboxWritten();
     if (TerminalStatuses.has(order.status) && !TerminalStatuses.has(seen.status)) {
       this.finished(order);
     }

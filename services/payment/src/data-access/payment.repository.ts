@@ -12,11 +12,7 @@ const PAYMENT_COLUMNS = `id, order_id AS "orderId", amount_cents AS "amountCents
   status, decline_reason AS "declineReason", created_at AS "createdAt"`;
 
 export class PaymentRepository {
-  constructor(
-    private readonly db: Database,
-    /** Wakes the outbox relay after a commit that wrote messages. */
-    private readonly outboxWritten: () => void = () => undefined,
-  ) {}
+  constructor(private readonly db: Database) {}
 
   async findById(id: string): Promise<Payment | undefined> {
     const row = await this.db.prisma.payment.findUnique({ where: { id } });
@@ -37,7 +33,6 @@ export class PaymentRepository {
     return {
       decideOnce: async (payment, answer) => {
         const { outcome } = await createOnce(this.db, this.decideSpec(message, payment, answer));
-        this.outboxWritten();
         return outcome;
       },
     };
@@ -53,7 +48,6 @@ export class PaymentRepository {
             this.decideSpec(message, payment, answer),
           ),
         );
-        this.outboxWritten();
         return results.map(({ outcome }) => outcome);
       },
     };

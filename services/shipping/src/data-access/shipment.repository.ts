@@ -14,11 +14,7 @@ const SHIPMENT_COLUMNS = `id, order_id AS "orderId", items, shipping_address AS 
   status, created_at AS "createdAt"`;
 
 export class ShipmentRepository {
-  constructor(
-    private readonly db: Database,
-    /** Wakes the outbox relay after a commit that wrote messages. */
-    private readonly outboxWritten: () => void = () => undefined,
-  ) {}
+  constructor(private readonly db: Database) {}
 
   async findById(id: string): Promise<Shipment | undefined> {
     const row = await this.db.prisma.shipment.findUnique({ where: { id } });
@@ -41,7 +37,6 @@ export class ShipmentRepository {
         const [outcome] = await createForOrdersOnce(this.db, [
           this.prepareSpec(message, shipment, answer),
         ]);
-        this.outboxWritten();
         return outcome ?? 'duplicate';
       },
 
@@ -68,7 +63,6 @@ export class ShipmentRepository {
             this.prepareSpec(message, shipment, answer),
           ),
         );
-        this.outboxWritten();
         return outcomes;
       },
     };

@@ -9,6 +9,7 @@ import {
   createTestDatabase,
   createTestVhost,
   waitFor,
+  type ReceivedMessage,
   type Spy,
   type TestDatabase,
   type TestVhost,
@@ -20,7 +21,14 @@ import {
   type OutgoingMessage,
   type Subscription,
 } from '@app/broker';
-import { addToOutbox, type SqlClient } from '@app/store';
+import {
+  OutboxRelay,
+  addToOutbox,
+  writeManyOnce,
+  writeOnce,
+  type OutboxHandoff,
+  type SqlClient,
+} from '@app/store';
 import { Messaging, type MessagingOptions } from '../../src';
 
 /** What a test passes to build a Messaging and start it. */
@@ -419,6 +427,91 @@ describe('messaging against a real broker and database', () => {
       );
       expect(rows).toEqual([{ attempts: 1, n: '200' }]);
       expect(received).toHaveLength(200);
+    });
+
+    test('when a store write commits messages, then they are handed to the relay and published at once, with no wake-up and no poll', async () => {
+      // The poll comes round once at start and then not for ten minutes: only the hand-over
+      // can publish these rows within the test.
+      const client = sqlClientOf(pool);
+      await readyMessagingWith({ db: client, outbox: true, outboxPollIntervalMs: 600_000 });
+      const orders = [aNewOrder(), aNewOrder()];
+      const messages = orders.map((order) =>
+        buildMessage('NewOrder', order, 'order', { correlationId: order.orderId }),
+      );
+      const ids = messages.map((m) => m.messageId);
+
+      await writeManyOnce(
+        client,
+        orders.map((order, index) => ({
+          change: {
+            sql: `INSERT INTO cancelled_orders (order_id, reason, cancelled_at) VALUES ($1::uuid, 'test', now())`,
+            values: [order.orderId],
+          },
+          inbox: undefined,
+          messages: messages.slice(index, index + 1),
+        })),
+      );
+
+      const received = await orderEvents.waitForCount(2, (m) =>
+        ids.includes(String(m.raw.properties.messageId)),
+      );
+      expect(received.map((m) => m.raw.properties.messageId).sort()).toEqual([...ids].sort());
+      await waitFor('the rows to be marked sent', async () => (await unsent(db, ids)).length === 0);
+      const rows = await db.query<{ attempts: number; locked_until: Date | null }>(
+        'SELECT attempts, locked_until FROM outbox_messages WHERE message_id = ANY($1::uuid[])',
+        [ids],
+      );
+      expect(rows).toEqual([
+        { attempts: 1, locked_until: null },
+        { attempts: 1, locked_until: null },
+      ]);
+    });
+
+    test('when rows were written leased for a relay that died before publishing them, then no claim takes them while the lease lasts, and one claim does after: each is published once', async () => {
+      const order = aNewOrder();
+      const message = buildMessage('NewOrder', order, 'order', { correlationId: order.orderId });
+      // The writer's relay gives a lease and dies before it publishes what it is handed.
+      const died: OutboxHandoff = {
+        lease: () => 60_000,
+        take: () => undefined,
+        wake: () => undefined,
+      };
+      await writeOnce(
+        { ...sqlClientOf(pool), outbox: died },
+        {
+          sql: `INSERT INTO cancelled_orders (order_id, reason, cancelled_at) VALUES ($1::uuid, 'test', now())`,
+          values: [order.orderId],
+        },
+        undefined,
+        [message],
+      );
+      // Another relay of the same outbox, claiming by hand.
+      const other = new OutboxRelay({
+        db: sqlClientOf(pool),
+        publisher: messaging.publisher,
+        logger: createLogger('test', 'silent'),
+        isConnected: () => true,
+      });
+      const fromThisOrder = (m: ReceivedMessage) =>
+        m.raw.properties.messageId === message.messageId;
+
+      expect(await other.publishBatch()).toBe(0);
+
+      // The lease runs out.
+      await db.query(
+        `UPDATE outbox_messages SET locked_until = now() - interval '1 second' WHERE message_id = $1`,
+        [message.messageId],
+      );
+      expect(await other.publishBatch()).toBe(1);
+      await orderEvents.waitForCount(1, fromThisOrder);
+      expect(await other.publishBatch()).toBe(0); // carries the mark
+      expect(await unsent(db, [message.messageId])).toEqual([]);
+      const [row] = await db.query<{ attempts: number }>(
+        'SELECT attempts FROM outbox_messages WHERE message_id = $1',
+        [message.messageId],
+      );
+      expect(row?.attempts).toBe(2);
+      expect(orderEvents.messages.filter(fromThisOrder)).toHaveLength(1);
     });
 
     test('when a command has no queue bound to receive it, then the broker returns it and onReturned is told', async () => {

@@ -57,10 +57,12 @@ describe("the relay's statements, planned while the outbox was empty", () => {
     // A prepared statement keeps the plan it was given first (here forced, as Postgres does
     // once it settles on a generic plan), and nothing remakes it while no ANALYZE runs.
     await client.query('SET plan_cache_mode = force_generic_plan');
-    await client.query(`PREPARE claim(int, int, bigint[], text[]) AS ${RELAY_CLAIM}`);
-    await client.query(`PREPARE mark(bigint[], text[]) AS ${RELAY_MARK}`);
-    await client.query(`EXECUTE claim(100, 30000, '{1}', '{2026-01-01}')`);
-    await client.query(`EXECUTE mark('{1}', '{2026-01-01}')`);
+    await client.query(`PREPARE claim(int, int, uuid[], text[]) AS ${RELAY_CLAIM}`);
+    await client.query(`PREPARE mark(uuid[], text[]) AS ${RELAY_MARK}`);
+    await client.query(
+      `EXECUTE claim(100, 30000, '{00000000-0000-0000-0000-000000000001}', '{2026-01-01}')`,
+    );
+    await client.query(`EXECUTE mark('{00000000-0000-0000-0000-000000000001}', '{2026-01-01}')`);
     await client.query(
       `INSERT INTO outbox_messages (message_id, type, exchange, routing_key, payload, properties)
        SELECT gen_random_uuid(), 'InvoiceIssued', 'invoicing.events', 'invoice.issued', '{}', '{}'
@@ -68,8 +70,8 @@ describe("the relay's statements, planned while the outbox was empty", () => {
     );
 
     for (const execute of [
-      `EXECUTE claim(100, 30000, '{5,7}', '{2026-01-01,2026-01-02}')`,
-      `EXECUTE mark('{6,8}', '{2026-01-01,2026-01-02}')`,
+      `EXECUTE claim(100, 30000, '{00000000-0000-0000-0000-000000000005,00000000-0000-0000-0000-000000000007}', '{2026-01-01,2026-01-02}')`,
+      `EXECUTE mark('{00000000-0000-0000-0000-000000000006,00000000-0000-0000-0000-000000000008}', '{2026-01-01,2026-01-02}')`,
     ]) {
       const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(
         `EXPLAIN (FORMAT JSON) ${execute}`,
