@@ -101,8 +101,6 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
   private readonly recent = new Map<string, Order>();
   /** The last change of each order that this process is applying or will apply next. */
   private readonly turns = new Map<string, Promise<void>>();
-  /** Per order, the single deliveries' changes waiting together for the write in flight. */
-  private readonly waiting = new Map<string, WaitingGroup>();
 
   private readonly finished: (order: Order) => void;
   private readonly changedMeanwhile: () => void;
@@ -229,7 +227,8 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
   /** The orders as one delivery sees them: each change is recorded in the inbox with it. */
   for(message: DeliveryRef): OrderSaga {
     return {
-      applyOnce: (orderId, decide) => this.applyWithOthers(message, { orderId, decide }),
+      applyOnce: (orderId, decide) =>
+        this.inTurn([orderId], () => this.applyOnce(message, orderId, decide)),
     };
   }
 
@@ -242,34 +241,6 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
           () => this.applyEachOnce(messages, changes),
         ),
     };
-  }
-
-  /**
-   * One delivery's change of an order, applied in turn (`inTurn`). An order's outcomes
-   * come at once on three queues, each delivery alone below the batches' load, so two of
-   * them often arrive while the first one's write is in flight: those wait together, as a
-   * group, and are written together by one statement once it is done (`applyEachOnce`,
-   * which folds changes of one order into one update, an inbox row for each delivery).
-   * Each caller gets its own change's result.
-   */
-  private applyWithOthers(message: DeliveryRef, change: PendingChange): Promise<Applied> {
-    const { orderId } = change;
-    if (!this.turns.has(orderId))
-      return this.inTurn([orderId], () => this.applyOnce(message, orderId, change.decide));
-    let group = this.waiting.get(orderId);
-    if (!group) {
-      const next: WaitingGroup = { messages: [], changes: [], results: Promise.resolve([]) };
-      next.results = this.inTurn([orderId], () => {
-        // From here on, a change that arrives waits for this group, in a group of its own.
-        this.waiting.delete(orderId);
-        return this.applyEachOnce(next.messages, next.changes);
-      });
-      this.waiting.set(orderId, next);
-      group = next;
-    }
-    const index = group.messages.push(message) - 1;
-    group.changes.push(change);
-    return group.results.then((results) => results[index] ?? { outcome: 'duplicate' });
   }
 
   /**
@@ -428,19 +399,6 @@ export class OrderRepository implements PlacedOrders, FailedOrders {
 
 /** What applying a change did: the outcome and, unless a duplicate, the order afterwards. */
 type Applied = { outcome: Outcome; order?: Order };
-
-/** A change of an order a delivery asks for: decided on the order as it is when applied. */
-interface PendingChange {
-  orderId: string;
-  decide: (order: Order) => Transition | 'ignored';
-}
-
-/** Single deliveries' changes of one order, to be written together (`applyWithOthers`). */
-interface WaitingGroup {
-  messages: DeliveryRef[];
-  changes: PendingChange[];
-  results: Promise<Applied[]>;
-}
 
 /** A decided change of an order: the order afterwards, its guarded update and its messages. */
 interface Change {
