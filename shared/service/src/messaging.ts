@@ -121,14 +121,6 @@ export class Messaging {
     }
   }
 
-  /**
-   * Tells the relay that a transaction of the caller's own wrote to the outbox with
-   * `addToOutbox` (the store's writes tell it themselves, through `db.outbox`).
-   */
-  outboxWritten(): void {
-    this.relay?.wake();
-  }
-
   /** Why the service cannot take part in messaging yet, for `/health/ready`. */
   problem(): string | undefined {
     const connection = this.connection.problem();

@@ -190,8 +190,7 @@ export class OutboxRelay implements OutboxHandoff {
   }
 
   lease(): number | undefined {
-    const { isConnected, faults } = this.options;
-    if (this.stopped || !isConnected() || faults?.relayPaused) return undefined;
+    if (this.stopped || !this.canPublish()) return undefined;
     if (this.handedOver.length >= this.batchSize * MAX_HANDED_OVER_BATCHES) return undefined;
     return this.handoffLeaseMs;
   }
@@ -226,7 +225,7 @@ export class OutboxRelay implements OutboxHandoff {
       let more = false;
       try {
         this.dropStale();
-        if (this.options.isConnected() && !this.options.faults?.relayPaused) {
+        if (this.canPublish()) {
           more = (await this.publishHandedOver()) === this.batchSize;
           if (this.claimDue || Date.now() - this.lastClaimAt >= this.pollIntervalMs) {
             this.claimDue = false;
@@ -260,14 +259,21 @@ export class OutboxRelay implements OutboxHandoff {
   /** On stop: publishes what was handed over (or releases its lease) and marks what was confirmed. */
   private async finish(): Promise<void> {
     if (this.handedOver.length > 0) {
-      if (this.options.isConnected() && !this.options.faults?.relayPaused) {
+      if (this.canPublish()) {
         while ((await this.publishHandedOver()) > 0);
       } else {
-        await this.release(this.handedOver.map(({ message }) => message.messageId));
+        await this.release(
+          this.handedOver.map(({ message }) => ({ messageId: message.messageId })),
+        );
         this.handedOver = [];
       }
     }
     await this.markConfirmed();
+  }
+
+  /** Connected and not paused by the fault switch: the relay publishes only then. */
+  private canPublish(): boolean {
+    return this.options.isConnected() && !this.options.faults?.relayPaused;
   }
 
   /** Sleeps until `wake()`, `take()`, `stop()` or `ms` have passed. */
@@ -339,7 +345,7 @@ export class OutboxRelay implements OutboxHandoff {
     );
     if (failed.length === 0) return;
     await this.markConfirmed();
-    for (const { messageId, error } of failed) await this.release([messageId], error);
+    await this.release(failed);
     logger.warn(
       { failed: failed.length, error: failed[0]?.error },
       'outbox publish failed; will retry',
@@ -386,19 +392,20 @@ export class OutboxRelay implements OutboxHandoff {
     }
   }
 
-  /** Releases the lease of unsent rows, so the next claim takes them. */
-  private async release(messageIds: string[], error?: string): Promise<void> {
+  /** Releases the lease of unsent rows (noting why, if given), so the next claim takes them. */
+  private async release(rows: { messageId: string; error?: string }[]): Promise<void> {
     await this.options.db.$executeRawUnsafe(
-      `UPDATE outbox_messages SET locked_until = NULL, last_error = coalesce($2, last_error)
-        WHERE message_id = ANY($1::uuid[]) AND sent_at IS NULL`,
-      messageIds,
-      error ?? null,
+      `UPDATE outbox_messages o SET locked_until = NULL, last_error = coalesce(r.error, o.last_error)
+         FROM unnest($1::uuid[], $2::text[]) AS r(message_id, error)
+        WHERE o.message_id = ANY($1::uuid[]) AND o.message_id = r.message_id AND o.sent_at IS NULL`,
+      rows.map((row) => row.messageId),
+      rows.map((row) => row.error ?? null),
     );
   }
 
   /** Ms until the poll's next claim (a whole interval while the relay cannot publish). */
   private untilNextClaim(): number {
-    if (!this.options.isConnected() || this.options.faults?.relayPaused) return this.pollIntervalMs;
+    if (!this.canPublish()) return this.pollIntervalMs;
     return Math.max(0, this.lastClaimAt + this.pollIntervalMs - Date.now());
   }
 

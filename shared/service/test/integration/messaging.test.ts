@@ -311,11 +311,14 @@ describe('messaging against a real broker and database', () => {
     const returned: OutgoingMessage[] = [];
     let messaging: Messaging;
     let registry: Registry;
+    /** The relay's database client: Messaging gives it the relay, which a commit of the test's own wakes. */
+    let relayDb: SqlClient;
 
     beforeAll(async () => {
       registry = new Registry();
+      relayDb = sqlClientOf(pool);
       messaging = await readyMessagingWith({
-        db: sqlClientOf(pool),
+        db: relayDb,
         registry,
         outbox: true,
         onReturned: async (message) => {
@@ -333,7 +336,7 @@ describe('messaging against a real broker and database', () => {
       const confirmedBefore = await published('NewOrder', 'confirmed');
 
       await inTransaction(pool, (tx) => addToOutbox(tx, message));
-      messaging.outboxWritten();
+      relayDb.outbox?.wake();
 
       const [received] = await orderEvents.waitForCount(
         1,
@@ -410,7 +413,7 @@ describe('messaging against a real broker and database', () => {
       await Promise.all(
         messages.map(async (message) => {
           await inTransaction(pool, (tx) => addToOutbox(tx, message));
-          messaging.outboxWritten();
+          relayDb.outbox?.wake();
         }),
       );
 
@@ -531,7 +534,7 @@ describe('messaging against a real broker and database', () => {
       const returnedBefore = await published('CreateInvoice', 'returned');
 
       await inTransaction(pool, (tx) => addToOutbox(tx, command));
-      messaging.outboxWritten();
+      relayDb.outbox?.wake();
 
       const back = await waitFor('the command to be returned', () =>
         returned.find((m) => m.messageId === command.messageId),
